@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# svmx top-level Makefile.  `make help` lists the targets.
+#
+# Variables:
+#   KDIR=<dir>     kernel build tree to build svmx.ko against (default: the
+#                  cached test kernel; /lib/modules/$(uname -r)/build for an
+#                  installed kernel)
+#   DEBUG=1        use the debug test kernel (KASAN, lockdep, DEBUG_VM, ...)
+#   SVMX_CACHE=<d> cache for test kernels (default /var/cache/svmx as root,
+#                  else $XDG_CACHE_HOME/svmx)
+#   V=1            show full commands
+
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+TOP := $(CURDIR)
+VM := $(TOP)/tests/vm
+BUILD := $(TOP)/build
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+MAKEFLAGS += --no-print-directory
+endif
+
+ifeq ($(DEBUG),1)
+VARIANT := debug
+KFLAG := --debug
+else
+VARIANT := base
+KFLAG :=
+endif
+
+# The cached kernel directory for this variant (computed, not built).
+CACHED_KERNEL := $(shell $(VM)/build-kernel $(KFLAG) --print-dir 2>/dev/null)
+ifeq ($(origin KDIR),undefined)
+KDIR := $(CACHED_KERNEL)/build
+KDIR_IS_CACHED := 1
+endif
+KSRC := $(CACHED_KERNEL)/src
+BPFDIR := $(CACHED_KERNEL)/bpf
+
+export SVMX_TOP := $(TOP)
+
+.PHONY: all module deps kernel selftests test check demo bench clean help
+
+all: module ## build kernel/svmx.ko (and the KUnit module)
+
+# Building against the cached kernel brings it (and the packages) in first.
+ifeq ($(KDIR_IS_CACHED),1)
+module: $(CACHED_KERNEL)/complete
+$(CACHED_KERNEL)/complete:
+	$(Q)$(VM)/deps --no-kernel
+	$(Q)$(VM)/build-kernel $(KFLAG) >/dev/null
+endif
+
+module:
+	$(Q)test -f $(KDIR)/Makefile || { echo "svmx: KDIR=$(KDIR) is not a kernel build tree" >&2; exit 1; }
+	$(Q)if [ "$$(cat kernel/.kdir 2>/dev/null)" != "$(realpath $(KDIR))" ]; then \
+		$(MAKE) -C $(KDIR) M=$(TOP)/kernel clean >/dev/null; \
+		echo "$(realpath $(KDIR))" > kernel/.kdir; fi
+	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
+	$(Q)$(VM)/check-module-btf $(KDIR) kernel/svmx.ko
+
+deps: ## install packages and build the test kernel, libbpf, bpftool (idempotent)
+	$(Q)$(VM)/deps $(KFLAG)
+
+kernel: ## build the test kernel into the cache (DEBUG=1: the debug variant)
+	$(Q)$(VM)/deps --no-kernel
+	$(Q)$(VM)/build-kernel $(KFLAG)
+
+selftests: module ## build the in-VM selftests
+	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
+
+test: selftests ## run host checks and every VM suite; last line "N passed, N failed"
+	$(Q)tests/run-all $(KFLAG)
+
+check: ## host-side static checks only (checkpatch, shell syntax)
+	$(Q)tests/host-checks $(KSRC)
+
+demo: selftests ## boot the VM, load svmx, run a workload and show what it did
+	$(Q)tools/demo $(KFLAG)
+
+bench: selftests ## run the benchmarks in the VM and print the tables
+	$(Q)tools/bench $(KFLAG)
+
+clean: ## remove build output (not the kernel cache)
+	$(Q)if [ -f $(KDIR)/Makefile ]; then $(MAKE) -C $(KDIR) M=$(TOP)/kernel clean >/dev/null; fi
+	$(Q)rm -rf $(BUILD) kernel/.kdir
+
+help: ## this text
+	@echo "svmx make targets:"
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
+	@echo "Cache: $(dir $(CACHED_KERNEL))  (clear: rm -rf <that dir>)"
