@@ -25,7 +25,7 @@ static const struct chunk_case chunk_cases[] = {
 	  SVMX_CHUNK_ORDER, 0x40000000, 0x40200000 },
 	{ "clipped at vma start", 0x40201000, 0x40201000, 0x80000000,
 	  SVMX_CHUNK_ORDER, 0x40201000, 0x40400000 },
-	{ "clipped at vma end", 0x403ff000, 0x40000000, 0x40300000,
+	{ "clipped at vma end", 0x402ff000, 0x40000000, 0x40300000,
 	  SVMX_CHUNK_ORDER, 0x40200000, 0x40300000 },
 	{ "single page", 0x40123abc, 0x40000000, 0x80000000,
 	  0, 0x40123000, 0x40124000 },
