@@ -133,4 +133,363 @@ struct svmx_span svmx_chunk_around(unsigned long addr, unsigned int order,
 				   unsigned long vm_start, unsigned long vm_end);
 int svmx_range_check(u64 addr, u64 length, u64 max_length);
 
+/* ---------------------------------------------------------------------
+ * Objects
+ */
+
+/**
+ * struct svmx_device - one virtual accelerator, /dev/svmxN
+ * @id: index N
+ * @name: "svmxN"
+ * @misc: the character device
+ * @owner: pgmap owner; hive members share one, so HMM hands each of them
+ *	the others' device-private pages instead of migrating them
+ * @hive_mask: devices in this device's hive (including itself), or 0
+ * @pagemap: the device-private ZONE_DEVICE memory
+ * @pfn_first: first pfn of @pagemap
+ * @npages: pages of device memory
+ * @pool: allocator of device memory blocks, over physical addresses
+ * @lock: protects @lru, @nr_blocks, @used_pages and @stats
+ * @lru: allocated blocks, least recently used first
+ * @nr_blocks: live blocks
+ * @used_pages: pages allocated to blocks
+ * @stats: device totals since load
+ * @resident: pages resident in device memory
+ * @epoch: bumped per SVMX_IOC_EXEC; LRU position is refreshed once per epoch
+ * @evict_lock: serialises evictors
+ * @bind_lock: serialises binding (taken before the mmap lock)
+ * @ctx_lock: protects @ctxs (taken under the mmap lock)
+ * @ctxs: bound contexts
+ * @cost: modeled device costs (sysfs, read without locking)
+ * @debugfs: debugfs directory
+ */
+struct svmx_device {
+	unsigned int id;
+	char name[16];
+	struct miscdevice misc;
+	void *owner;
+	u32 hive_mask;
+	struct dev_pagemap pagemap;
+	unsigned long pfn_first;
+	unsigned long npages;
+	struct gen_pool *pool;
+
+	spinlock_t lock;
+	struct list_head lru;
+	u64 nr_blocks;
+	u64 used_pages;
+	struct svmx_counters stats;
+
+	atomic64_t resident;
+	atomic64_t epoch;
+	struct mutex evict_lock;
+	struct mutex bind_lock;
+	struct mutex ctx_lock;
+	struct list_head ctxs;
+	struct svmx_cost_params cost;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct svmx_block - a block of device memory
+ * @sdev: owning device
+ * @lru: on @sdev->lru while allocated and not being evicted
+ * @pfn: first device pfn
+ * @order: the block holds 2^@order pages
+ * @refs: one per resident page, plus one per transient holder (the
+ *	migration filling it, an evictor); the block is freed at zero
+ * @backing: 2^@order physically contiguous system pages that hold the
+ *	contents of the virtual device memory
+ * @epoch: device epoch of the last access
+ *
+ * A block is not owned by a range or a process: pages of several ranges
+ * and processes may share it, and it is freed when its last page is.
+ */
+struct svmx_block {
+	struct svmx_device *sdev;
+	struct list_head lru;
+	unsigned long pfn;
+	unsigned int order;
+	refcount_t refs;
+	struct page *backing;
+	u64 epoch;
+};
+
+/**
+ * struct svmx_ctx - one mm bound to one device
+ * @sdev: the device
+ * @mm: the bound mm (mmgrab reference)
+ * @notifier: covers the whole address space; invalidations clear @pt
+ * @pt_lock: protects @pt and orders it against @notifier's sequence
+ * @pt: device page table: vpn -> page pointer tagged SVMX_PTE_WRITE
+ * @lock: protects @stats and the read-modify-write of @advice
+ * @advice: SVMX_IOC_ADVISE hints, maple tree of xa_mk_value() codes
+ * @regions: per 2 MiB region history (xa_mk_value() codes)
+ * @stats: totals of this binding
+ * @node: on @sdev->ctxs
+ */
+struct svmx_ctx {
+	struct svmx_device *sdev;
+	struct mm_struct *mm;
+	struct mmu_interval_notifier notifier;
+	struct mutex pt_lock;
+	struct xarray pt;
+	struct mutex lock;
+	struct maple_tree advice;
+	struct xarray regions;
+	struct svmx_counters stats;
+	struct list_head node;
+};
+
+#define SVMX_PTE_WRITE	1UL
+
+/* ---------------------------------------------------------------------
+ * Policy interface (svmx_policy.c)
+ */
+
+#define SVMX_LOC_NONE	0xfffffffdu	/* no preferred location */
+#define SVMX_MAX_PREFETCH	4
+
+/**
+ * struct svmx_fault_info - what the policy sees of a device fault
+ * @dev: faulting device
+ * @access: enum svmx_access
+ * @addr: faulting address
+ * @vma_start: start of the VMA holding @addr
+ * @vma_end: end of that VMA
+ * @batch_faults: faults in the batch being serviced
+ * @region_pingpong: CPU<->device direction changes of the 2 MiB region
+ * @region_device_faults: device faults so far in the region
+ * @region_cpu_faults: CPU faults so far in the region
+ * @preferred: advised preferred location: device index,
+ *	SVMX_TARGET_SYSTEM or SVMX_LOC_NONE
+ * @accessed_by: advised accessed-by devices (bit per device)
+ * @read_mostly: advised read-mostly
+ * @hive_mask: the faulting device's hive (0: none)
+ * @dev_free_bytes: free device memory of the faulting device
+ * @dev_total_bytes: device memory of the faulting device
+ */
+struct svmx_fault_info {
+	u32 dev;
+	u32 access;
+	u64 addr;
+	u64 vma_start;
+	u64 vma_end;
+	u32 batch_faults;
+	u32 region_pingpong;
+	u32 region_device_faults;
+	u32 region_cpu_faults;
+	u32 preferred;
+	u32 accessed_by;
+	u32 read_mostly;
+	u32 hive_mask;
+	u64 dev_free_bytes;
+	u64 dev_total_bytes;
+};
+
+/**
+ * struct svmx_fault_decision - placement and granularity of a device fault
+ * @placement: enum svmx_placement
+ * @target: device to migrate to (the faulting device or a hive peer)
+ * @order: chunk order around the fault, 0..SVMX_CHUNK_ORDER
+ */
+struct svmx_fault_decision {
+	u32 placement;
+	u32 target;
+	u32 order;
+};
+
+/**
+ * struct svmx_prefetch - extra ranges to migrate ahead of demand
+ * @nr: valid entries in @range, 0..SVMX_MAX_PREFETCH
+ * @range: page-aligned [start, start + len) ranges; clipped to VMAs
+ */
+struct svmx_prefetch {
+	u32 nr;
+	struct {
+		u64 start;
+		u64 len;
+	} range[SVMX_MAX_PREFETCH];
+};
+
+/**
+ * struct svmx_cpu_fault_info - what the policy sees of a CPU fault
+ * @dev: device whose page faulted
+ * @addr: faulting address
+ * @vma_start: start of the VMA
+ * @vma_end: end of the VMA
+ * @region_pingpong: as in struct svmx_fault_info
+ */
+struct svmx_cpu_fault_info {
+	u32 dev;
+	u64 addr;
+	u64 vma_start;
+	u64 vma_end;
+	u32 region_pingpong;
+};
+
+/**
+ * struct svmx_victim - an eviction candidate
+ * @age: device epochs since the block was last accessed
+ * @pages: resident pages
+ * @order: block order
+ */
+struct svmx_victim {
+	u64 age;
+	u32 pages;
+	u32 order;
+};
+
+/**
+ * struct svmx_policy_ops - the decision interface of the svmx core
+ *
+ * The core never hard-codes a decision: it asks the active policy, checks
+ * the answer, and uses the built-in default's answer instead when the
+ * policy has no callback, returns an error or answers out of range (counted
+ * in policy_fallbacks, traced as svmx_policy with fallback=1).  Callbacks
+ * run under rcu_read_lock() and must not sleep.
+ */
+struct svmx_policy_ops {
+	/**
+	 * @fault: placement and granularity of a device fault.
+	 * Called once per faulting chunk, with the mmap lock held for read.
+	 * Return 0 and fill @d, or a negative errno to fall back.
+	 */
+	int (*fault)(const struct svmx_fault_info *info,
+		     struct svmx_fault_decision *d);
+	/**
+	 * @prefetch: ranges to migrate after the fault's own chunk.
+	 * Called after @fault decided to migrate.  Optional.
+	 */
+	int (*prefetch)(const struct svmx_fault_info *info,
+			struct svmx_prefetch *p);
+	/**
+	 * @cpu_fault: order of the aligned chunk brought back on a CPU fault.
+	 * Return 0 and set *@order (0..SVMX_CHUNK_ORDER) or an errno.
+	 */
+	int (*cpu_fault)(const struct svmx_cpu_fault_info *info, u32 *order);
+	/**
+	 * @select_victim: pick the block to evict among @nr candidates
+	 * (least recently used first).  Return 0 and set *@pick < @nr.
+	 */
+	int (*select_victim)(const struct svmx_victim *cand, u32 nr, u32 *pick);
+	/** @name: policy name, shown in traces and stats */
+	const char *name;
+};
+
+void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
+		       struct svmx_fault_decision *d, struct svmx_counters *cnt);
+void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
+			  struct svmx_prefetch *p, struct svmx_counters *cnt);
+u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
+			  const struct svmx_cpu_fault_info *info,
+			  struct svmx_counters *cnt);
+u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
+		       u32 nr, struct svmx_counters *cnt);
+
+/* ---------------------------------------------------------------------
+ * Devices and device memory (svmx_main.c, svmx_devmem.c)
+ */
+
+extern unsigned int svmx_nr_devices;
+struct svmx_device *svmx_device_get(unsigned int id);
+bool svmx_device_owner_first(unsigned int id);
+
+int svmx_devmem_init(struct svmx_device *sdev, u64 bytes);
+void svmx_devmem_fini(struct svmx_device *sdev);
+struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
+				    struct svmx_counters *cnt);
+void svmx_block_put(struct svmx_block *block);
+void svmx_block_publish(struct svmx_block *block);
+void svmx_block_touch(struct svmx_block *block);
+int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt);
+int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt);
+u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
+
+static inline u64 svmx_resident_pages(struct svmx_device *sdev)
+{
+	return atomic64_read(&sdev->resident);
+}
+
+static inline struct svmx_block *svmx_page_block(struct page *page)
+{
+	return page->zone_device_data;
+}
+
+/* The system page that holds a device page's contents. */
+static inline struct page *svmx_backing_page(struct page *page)
+{
+	struct svmx_block *block = svmx_page_block(page);
+
+	return block->backing + (page_to_pfn(page) - block->pfn);
+}
+
+void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c);
+void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *src);
+
+/* ---------------------------------------------------------------------
+ * Migration (svmx_migrate.c)
+ */
+
+int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
+			   struct vm_area_struct *vma, unsigned long addr,
+			   unsigned int order, struct svmx_span *done,
+			   struct svmx_counters *cnt);
+int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
+			   unsigned long start, unsigned long end,
+			   struct svmx_counters *cnt);
+vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
+int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
+		     struct svmx_counters *cnt);
+
+/* ---------------------------------------------------------------------
+ * Contexts, device faults, device page table (svmx_ctx.c, svmx_fault.c)
+ */
+
+struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
+void svmx_ctx_destroy(struct svmx_ctx *ctx);
+void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
+		      unsigned long addr, enum svmx_dir dir);
+void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
+			  unsigned long addr, enum svmx_dir dir,
+			  struct svmx_counters *cnt);
+void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
+		     const struct svmx_counters *c);
+u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
+			 u32 *dev_faults, u32 *cpu_faults);
+int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);
+void svmx_advice_get(struct svmx_ctx *ctx, unsigned long addr,
+		     struct svmx_fault_info *info);
+
+/**
+ * struct svmx_fault - one entry of the device fault buffer
+ * @addr: page-aligned faulting address
+ * @access: enum svmx_access
+ */
+struct svmx_fault {
+	unsigned long addr;
+	u32 access;
+};
+
+bool svmx_vma_allows(struct vm_area_struct *vma, u32 access);
+int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
+			unsigned int nr, struct svmx_counters *cnt);
+int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
+		   const struct svmx_fault *faults, unsigned int nr,
+		   struct svmx_counters *cnt);
+int svmx_snapshot(struct svmx_ctx *ctx, unsigned long start,
+		  unsigned long npages, u8 *loc, u8 *peer);
+int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m);
+
+/* ---------------------------------------------------------------------
+ * Execution engine (svmx_exec.c)
+ */
+
+int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
+	      struct svmx_counters *cnt);
+int svmx_op_check(const struct svmx_op *op);
+
 #endif /* _SVMX_H */

@@ -71,6 +71,228 @@ TRACE_EVENT(svmx_ioctl,
 		  _IOC_NR(__entry->cmd), __entry->ret)
 );
 
+TRACE_EVENT(svmx_fault,
+	TP_PROTO(int dev, unsigned long addr, u32 access, u32 placement,
+		 u32 order, unsigned long start, unsigned long end, u64 ns,
+		 int ret),
+	TP_ARGS(dev, addr, access, placement, order, start, end, ns, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u32, access)
+		__field(u32, placement)
+		__field(u32, order)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(u64, ns)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->access = access;
+		__entry->placement = placement;
+		__entry->order = order;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->ns = ns;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d addr=0x%lx access=%s decision=%s order=%u start=0x%lx end=0x%lx service_ns=%llu ret=%d",
+		  __entry->dev, __entry->addr,
+		  __print_symbolic(__entry->access, SVMX_ACCESS_NAMES),
+		  __print_symbolic(__entry->placement, SVMX_PLACE_NAMES),
+		  __entry->order, __entry->start, __entry->end, __entry->ns,
+		  __entry->ret)
+);
+
+TRACE_EVENT(svmx_migrate,
+	TP_PROTO(int dev, u32 dir, unsigned long start, unsigned long requested,
+		 unsigned long collected, unsigned long migrated, u64 copy_cmds,
+		 u64 bytes),
+	TP_ARGS(dev, dir, start, requested, collected, migrated, copy_cmds, bytes),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u32, dir)
+		__field(unsigned long, start)
+		__field(unsigned long, requested)
+		__field(unsigned long, collected)
+		__field(unsigned long, migrated)
+		__field(u64, copy_cmds)
+		__field(u64, bytes)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->dir = dir;
+		__entry->start = start;
+		__entry->requested = requested;
+		__entry->collected = collected;
+		__entry->migrated = migrated;
+		__entry->copy_cmds = copy_cmds;
+		__entry->bytes = bytes;
+	),
+	TP_printk("dev=%d dir=%s start=0x%lx requested=%lu collected=%lu migrated=%lu copy_cmds=%llu bytes=%llu",
+		  __entry->dev, __print_symbolic(__entry->dir, SVMX_DIR_NAMES),
+		  __entry->start, __entry->requested, __entry->collected,
+		  __entry->migrated, __entry->copy_cmds, __entry->bytes)
+);
+
+TRACE_EVENT(svmx_cpu_fault,
+	TP_PROTO(int dev, unsigned long addr, u32 order, u64 pages, int ret),
+	TP_ARGS(dev, addr, order, pages, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u32, order)
+		__field(u64, pages)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->order = order;
+		__entry->pages = pages;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d addr=0x%lx order=%u pages=%llu ret=%d",
+		  __entry->dev, __entry->addr, __entry->order, __entry->pages,
+		  __entry->ret)
+);
+
+TRACE_EVENT(svmx_evict,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned long pages,
+		 unsigned int left, u32 reason, int ret),
+	TP_ARGS(dev, pfn, order, pages, left, reason, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, pfn)
+		__field(u32, order)
+		__field(unsigned long, pages)
+		__field(unsigned int, left)
+		__field(u32, reason)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->pages = pages;
+		__entry->left = left;
+		__entry->reason = reason;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d block=0x%lx order=%u pages=%lu left=%u reason=%s ret=%d",
+		  __entry->dev, __entry->pfn, __entry->order, __entry->pages,
+		  __entry->left,
+		  __print_symbolic(__entry->reason, SVMX_EVICT_NAMES),
+		  __entry->ret)
+);
+
+DECLARE_EVENT_CLASS(svmx_block_class,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
+	TP_ARGS(dev, pfn, order, refs),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, pfn)
+		__field(u32, order)
+		__field(unsigned int, refs)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->refs = refs;
+	),
+	TP_printk("dev=%d block=0x%lx order=%u refs=%u", __entry->dev,
+		  __entry->pfn, __entry->order, __entry->refs)
+);
+
+DEFINE_EVENT(svmx_block_class, svmx_block_alloc,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
+	TP_ARGS(dev, pfn, order, refs)
+);
+
+DEFINE_EVENT(svmx_block_class, svmx_block_free,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
+	TP_ARGS(dev, pfn, order, refs)
+);
+
+TRACE_EVENT(svmx_invalidate,
+	TP_PROTO(int dev, unsigned long start, unsigned long end, u32 event,
+		 unsigned long cleared),
+	TP_ARGS(dev, start, end, event, cleared),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(u32, event)
+		__field(unsigned long, cleared)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->event = event;
+		__entry->cleared = cleared;
+	),
+	TP_printk("dev=%d start=0x%lx end=0x%lx event=%u cleared=%lu",
+		  __entry->dev, __entry->start, __entry->end, __entry->event,
+		  __entry->cleared)
+);
+
+TRACE_EVENT(svmx_remote_map,
+	TP_PROTO(int dev, unsigned long start, unsigned long npages,
+		 unsigned long system, unsigned long peer),
+	TP_ARGS(dev, start, npages, system, peer),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, start)
+		__field(unsigned long, npages)
+		__field(unsigned long, system)
+		__field(unsigned long, peer)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->start = start;
+		__entry->npages = npages;
+		__entry->system = system;
+		__entry->peer = peer;
+	),
+	TP_printk("dev=%d start=0x%lx npages=%lu system=%lu peer=%lu",
+		  __entry->dev, __entry->start, __entry->npages,
+		  __entry->system, __entry->peer)
+);
+
+TRACE_EVENT(svmx_policy,
+	TP_PROTO(int dev, u32 hook, const char *policy, unsigned long addr,
+		 u32 decision, u32 order, u32 target, bool fallback),
+	TP_ARGS(dev, hook, policy, addr, decision, order, target, fallback),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u32, hook)
+		__string(policy, policy)
+		__field(unsigned long, addr)
+		__field(u32, decision)
+		__field(u32, order)
+		__field(u32, target)
+		__field(bool, fallback)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->hook = hook;
+		__assign_str(policy);
+		__entry->addr = addr;
+		__entry->decision = decision;
+		__entry->order = order;
+		__entry->target = target;
+		__entry->fallback = fallback;
+	),
+	TP_printk("dev=%d hook=%s policy=%s addr=0x%lx decision=%u order=%u target=%u fallback=%d",
+		  __entry->dev, __print_symbolic(__entry->hook, SVMX_HOOK_NAMES),
+		  __get_str(policy), __entry->addr, __entry->decision,
+		  __entry->order, __entry->target, __entry->fallback)
+);
+
 #endif /* _SVMX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

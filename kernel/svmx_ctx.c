@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Contexts and the device page table
+ *
+ * A context binds one mm to one device.  It holds the device page table
+ * (an xarray of per-page entries: the page, whatever kind it is, tagged
+ * writable or not), an mmu_interval_notifier over the whole address space,
+ * the advice ranges, and per 2 MiB region history for policies.
+ *
+ * Locking: @pt_lock protects the page table and is taken by the notifier,
+ * which can be called from reclaim; so nothing that can enter reclaim is
+ * called with it held (page-table entries are stored with GFP_ATOMIC after
+ * a GFP_KERNEL reservation outside the lock), and lockdep is taught that
+ * at context creation.  Device work never holds @pt_lock for longer than
+ * one page access, so invalidation preempts device work instead of waiting
+ * for it.
+ */
+#include <linux/bitfield.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "svmx.h"
+#include "svmx_trace.h"
+
+static bool svmx_invalidate(struct mmu_interval_notifier *mni,
+			    const struct mmu_notifier_range *range,
+			    unsigned long cur_seq)
+{
+	struct svmx_ctx *ctx = container_of(mni, struct svmx_ctx, notifier);
+	unsigned long first = range->start >> PAGE_SHIFT;
+	unsigned long last = (range->end - 1) >> PAGE_SHIFT;
+	unsigned long idx, cleared = 0;
+	void *entry;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&ctx->pt_lock);
+	else if (!mutex_trylock(&ctx->pt_lock))
+		return false;
+	mmu_interval_set_seq(mni, cur_seq);
+	xa_for_each_range(&ctx->pt, idx, entry, first, last) {
+		xa_erase(&ctx->pt, idx);
+		cleared++;
+	}
+	mutex_unlock(&ctx->pt_lock);
+	if (cleared)
+		trace_svmx_invalidate(ctx->sdev->id, range->start, range->end,
+				      range->event, cleared);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops svmx_notifier_ops = {
+	.invalidate = svmx_invalidate,
+};
+
+/**
+ * svmx_ctx_create() - bind the current mm to a device
+ * @sdev: the device
+ *
+ * Return: the context, ERR_PTR(-EBUSY) if the mm is already bound to
+ * @sdev, or another ERR_PTR.
+ */
+struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
+{
+	struct mm_struct *mm = current->mm;
+	struct svmx_ctx *ctx, *other;
+	int ret = 0;
+
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	ctx->sdev = sdev;
+	ctx->mm = mm;
+	mutex_init(&ctx->pt_lock);
+	xa_init(&ctx->pt);
+	mutex_init(&ctx->lock);
+	mt_init(&ctx->advice);
+	xa_init(&ctx->regions);
+
+	/* pt_lock is taken from reclaim (the notifier): tell lockdep. */
+	fs_reclaim_acquire(GFP_KERNEL);
+	might_lock(&ctx->pt_lock);
+	fs_reclaim_release(GFP_KERNEL);
+
+	/*
+	 * The first notifier of an mm takes the mmap lock for write, and the
+	 * fault paths take ctx_lock under the mmap lock: insert the notifier
+	 * under bind_lock only.
+	 */
+	mutex_lock(&sdev->bind_lock);
+	mutex_lock(&sdev->ctx_lock);
+	list_for_each_entry(other, &sdev->ctxs, node)
+		if (other->mm == mm)
+			ret = -EBUSY;
+	mutex_unlock(&sdev->ctx_lock);
+	if (!ret)
+		ret = mmu_interval_notifier_insert(&ctx->notifier, mm, 0,
+						   ULONG_MAX & PAGE_MASK,
+						   &svmx_notifier_ops);
+	if (ret) {
+		mutex_unlock(&sdev->bind_lock);
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
+	mmgrab(mm);
+	mutex_lock(&sdev->ctx_lock);
+	list_add_tail(&ctx->node, &sdev->ctxs);
+	mutex_unlock(&sdev->ctx_lock);
+	mutex_unlock(&sdev->bind_lock);
+	return ctx;
+}
+
+/**
+ * svmx_ctx_destroy() - unbind
+ * @ctx: the context
+ *
+ * Device page-table entries go away; pages resident in device memory stay
+ * where they are (they are the process's data) until the process touches
+ * them, exits, or the module is unloaded.
+ */
+void svmx_ctx_destroy(struct svmx_ctx *ctx)
+{
+	struct svmx_device *sdev = ctx->sdev;
+
+	mutex_lock(&sdev->ctx_lock);
+	list_del(&ctx->node);
+	mutex_unlock(&sdev->ctx_lock);
+	mmu_interval_notifier_remove(&ctx->notifier);
+	xa_destroy(&ctx->pt);
+	xa_destroy(&ctx->regions);
+	mtree_destroy(&ctx->advice);
+	mmdrop(ctx->mm);
+	kfree(ctx);
+}
+
+/**
+ * svmx_ctx_account() - add a call's counters to its context and device
+ * @ctx: the context
+ * @c: the call's counters
+ */
+void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c)
+{
+	mutex_lock(&ctx->lock);
+	svmx_counters_add(&ctx->stats, c);
+	mutex_unlock(&ctx->lock);
+	svmx_device_account(ctx->sdev, c);
+}
+
+/*
+ * Region history, packed in an xarray value:
+ * bits 0-1 last direction + 1, 2-21 ping-pong, 22-41 device faults,
+ * 42-61 CPU faults (each saturating).
+ */
+#define REG_DIR		GENMASK_ULL(1, 0)
+#define REG_PP		GENMASK_ULL(21, 2)
+#define REG_DEV		GENMASK_ULL(41, 22)
+#define REG_CPU		GENMASK_ULL(61, 42)
+
+/* Saturating increment of the field @mask of @v. */
+static u64 svmx_reg_inc(u64 v, u64 mask)
+{
+	unsigned int shift = __ffs64(mask);
+	u64 n = (v & mask) >> shift;
+
+	if (n < mask >> shift)
+		n++;
+	return (v & ~mask) | (n << shift);
+}
+
+static u32 svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
+			      enum svmx_dir dir, bool fault)
+{
+	unsigned long idx = addr >> SVMX_REGION_SHIFT;
+	u64 v = 0, last;
+	void *old;
+
+	xa_lock(&ctx->regions);
+	old = xa_load(&ctx->regions, idx);
+	if (old)
+		v = xa_to_value(old);
+	last = FIELD_GET(REG_DIR, v);
+	if (fault)
+		v = svmx_reg_inc(v, dir == SVMX_DIR_TO_DEVICE ? REG_DEV : REG_CPU);
+	else if (last && last != dir + 1)
+		v = svmx_reg_inc(v, REG_PP);
+	if (!fault)
+		v = (v & ~REG_DIR) | FIELD_PREP(REG_DIR, dir + 1);
+	__xa_store(&ctx->regions, idx, xa_mk_value(v), GFP_ATOMIC | __GFP_NOWARN);
+	xa_unlock(&ctx->regions);
+	return FIELD_GET(REG_PP, v);
+}
+
+/* Run @fn on the context of @mm on @sdev, if there is one. */
+static bool svmx_with_ctx(struct svmx_device *sdev, struct mm_struct *mm,
+			  void (*fn)(struct svmx_ctx *ctx, void *arg), void *arg)
+{
+	struct svmx_ctx *ctx;
+	bool found = false;
+
+	mutex_lock(&sdev->ctx_lock);
+	list_for_each_entry(ctx, &sdev->ctxs, node) {
+		if (ctx->mm == mm) {
+			fn(ctx, arg);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&sdev->ctx_lock);
+	return found;
+}
+
+struct svmx_region_arg {
+	unsigned long addr;
+	enum svmx_dir dir;
+	u32 pingpong;
+	bool reversed;
+};
+
+static void svmx_region_fault_fn(struct svmx_ctx *ctx, void *arg)
+{
+	struct svmx_region_arg *a = arg;
+
+	a->pingpong = svmx_region_update(ctx, a->addr, a->dir, true);
+}
+
+static void svmx_region_migrated_fn(struct svmx_ctx *ctx, void *arg)
+{
+	struct svmx_region_arg *a = arg;
+	u32 before = svmx_region_pingpong(ctx, a->addr, NULL, NULL);
+
+	a->reversed = svmx_region_update(ctx, a->addr, a->dir, false) != before;
+}
+
+static void svmx_account_fn(struct svmx_ctx *ctx, void *arg)
+{
+	mutex_lock(&ctx->lock);
+	svmx_counters_add(&ctx->stats, arg);
+	mutex_unlock(&ctx->lock);
+}
+
+/**
+ * svmx_region_fault() - record a device or CPU fault in a 2 MiB region
+ * @sdev: the device
+ * @mm: the faulting mm (it may have no context on @sdev)
+ * @addr: faulting address
+ * @dir: SVMX_DIR_TO_DEVICE for a device fault, TO_SYSTEM for a CPU fault
+ *
+ * Return: the region's ping-pong count, for the policy.
+ */
+u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
+		      unsigned long addr, enum svmx_dir dir)
+{
+	struct svmx_region_arg a = { .addr = addr, .dir = dir };
+
+	svmx_with_ctx(sdev, mm, svmx_region_fault_fn, &a);
+	return a.pingpong;
+}
+
+/**
+ * svmx_region_migrated() - record a migration of (part of) a region
+ * @sdev: the device the context belongs to
+ * @mm: the mm
+ * @addr: address in the region
+ * @dir: direction of the migration
+ * @cnt: counters of the caller; pingpong is bumped when @dir reverses the
+ *	region's previous migration
+ */
+void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
+			  unsigned long addr, enum svmx_dir dir,
+			  struct svmx_counters *cnt)
+{
+	struct svmx_region_arg a = { .addr = addr, .dir = dir };
+
+	svmx_with_ctx(sdev, mm, svmx_region_migrated_fn, &a);
+	if (a.reversed)
+		cnt->pingpong++;
+}
+
+/**
+ * svmx_mm_account() - add counters to the context of an mm, if bound
+ * @sdev: the device
+ * @mm: the mm
+ * @c: the counters
+ */
+void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
+		     const struct svmx_counters *c)
+{
+	svmx_with_ctx(sdev, mm, svmx_account_fn, (void *)c);
+}
+
+/**
+ * svmx_region_pingpong() - history of the 2 MiB region of an address
+ * @ctx: the context
+ * @addr: the address
+ * @dev_faults: if not NULL, device faults in the region
+ * @cpu_faults: if not NULL, CPU faults in the region
+ *
+ * Return: CPU<->device direction changes of the region.
+ */
+u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
+			 u32 *dev_faults, u32 *cpu_faults)
+{
+	void *e = xa_load(&ctx->regions, addr >> SVMX_REGION_SHIFT);
+	u64 v = e ? xa_to_value(e) : 0;
+
+	if (dev_faults)
+		*dev_faults = FIELD_GET(REG_DEV, v);
+	if (cpu_faults)
+		*cpu_faults = FIELD_GET(REG_CPU, v);
+	return FIELD_GET(REG_PP, v);
+}
+
+/*
+ * Advice, packed in a maple-tree value: bits 0-7 preferred location
+ * (0 none, 1 system, 2 + i device i), bit 8 read-mostly, bits 16-23
+ * accessed-by mask.
+ */
+#define ADV_PREF	GENMASK(7, 0)
+#define ADV_RM		BIT(8)
+#define ADV_BY		GENMASK(23, 16)
+
+static int svmx_advice_apply(u32 v, const struct svmx_advise *a)
+{
+	switch (a->advice) {
+	case SVMX_ADVISE_PREFERRED_LOCATION:
+		v &= ~ADV_PREF;
+		return v | FIELD_PREP(ADV_PREF, a->value == SVMX_TARGET_SYSTEM ?
+				      1 : a->value + 2);
+	case SVMX_ADVISE_UNSET_PREFERRED_LOCATION:
+		return v & ~ADV_PREF;
+	case SVMX_ADVISE_ACCESSED_BY:
+		return v | FIELD_PREP(ADV_BY, BIT(a->value));
+	case SVMX_ADVISE_UNSET_ACCESSED_BY:
+		return v & ~FIELD_PREP(ADV_BY, BIT(a->value));
+	case SVMX_ADVISE_READ_MOSTLY:
+		return v | ADV_RM;
+	case SVMX_ADVISE_UNSET_READ_MOSTLY:
+		return v & ~ADV_RM;
+	}
+	return v;
+}
+
+static int svmx_advise_check(const struct svmx_advise *a)
+{
+	if (a->flags || a->reserved)
+		return -EINVAL;
+	switch (a->advice) {
+	case SVMX_ADVISE_PREFERRED_LOCATION:
+		if (a->value == SVMX_TARGET_SYSTEM || a->value < svmx_nr_devices)
+			return 0;
+		return -EINVAL;
+	case SVMX_ADVISE_ACCESSED_BY:
+	case SVMX_ADVISE_UNSET_ACCESSED_BY:
+		return a->value < svmx_nr_devices ? 0 : -EINVAL;
+	case SVMX_ADVISE_UNSET_PREFERRED_LOCATION:
+	case SVMX_ADVISE_READ_MOSTLY:
+	case SVMX_ADVISE_UNSET_READ_MOSTLY:
+		return a->value ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+/**
+ * svmx_advise() - record advice over a range
+ * @ctx: the context
+ * @a: the advice; the range was checked by the caller
+ *
+ * Each advice kind changes only its own bits, so advice of different kinds
+ * over overlapping ranges combines.
+ *
+ * Return: 0, -EINVAL for bad advice, or -ENOMEM.
+ */
+int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a)
+{
+	unsigned long cur = a->addr, last = a->addr + a->length - 1;
+	int ret = svmx_advise_check(a);
+
+	if (ret)
+		return ret;
+	mutex_lock(&ctx->lock);
+	while (!ret) {
+		MA_STATE(mas, &ctx->advice, cur, cur);
+		unsigned long seg_end;
+		void *old;
+		u32 v;
+
+		rcu_read_lock();
+		old = mas_walk(&mas);
+		seg_end = min(mas.last, last);
+		rcu_read_unlock();
+		v = svmx_advice_apply(old ? xa_to_value(old) : 0, a);
+		if (v)
+			ret = mtree_store_range(&ctx->advice, cur, seg_end,
+						xa_mk_value(v), GFP_KERNEL);
+		else if (old)
+			ret = mtree_store_range(&ctx->advice, cur, seg_end, NULL,
+						GFP_KERNEL);
+		if (seg_end == last)
+			break;
+		cur = seg_end + 1;
+	}
+	mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/**
+ * svmx_advice_get() - fill the advice fields of a fault for the policy
+ * @ctx: the context
+ * @addr: faulting address
+ * @info: the fault info to complete
+ */
+void svmx_advice_get(struct svmx_ctx *ctx, unsigned long addr,
+		     struct svmx_fault_info *info)
+{
+	void *e = mtree_load(&ctx->advice, addr);
+	u32 v = e ? xa_to_value(e) : 0;
+	u32 pref = FIELD_GET(ADV_PREF, v);
+
+	info->preferred = pref == 0 ? SVMX_LOC_NONE :
+			  pref == 1 ? SVMX_TARGET_SYSTEM : pref - 2;
+	info->read_mostly = !!(v & ADV_RM);
+	info->accessed_by = FIELD_GET(ADV_BY, v);
+}

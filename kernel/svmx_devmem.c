@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Device memory and blocks
+ *
+ * Each device owns a range of device-private ZONE_DEVICE pages
+ * (request_free_mem_region() + memremap_pages()).  Device pages have no
+ * kernel mapping, so every device page is backed by a real system page that
+ * holds its contents, as lib/test_hmm.c does; a block's backing pages are
+ * one physically contiguous allocation, which is what lets the copy engine
+ * move a run of pages with one command.
+ *
+ * Device memory is handed out in blocks whose size matches the migration
+ * granularity (2 MiB by default, smaller orders when a decision or a
+ * fallback asks for them) by a genalloc pool with order-aligned first fit.
+ * A block belongs to no range: every resident page holds a reference, the
+ * page_free callback drops it and the block returns to the pool when the
+ * count reaches zero, however its pages were freed (migration back, process
+ * exit, COW, eviction).
+ *
+ * Eviction picks a victim among the least recently used blocks (the policy
+ * chooses), then migrates every page still using the block back to system
+ * memory with migrate_device_range() on the block's own pfns: no mmap lock
+ * and no knowledge of which ranges or processes use it.  Busy pages are
+ * retried; a block that still has pages afterwards is reported, not waited
+ * for.
+ */
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/highmem.h>
+#include <linux/ioport.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "svmx.h"
+#include "svmx_trace.h"
+
+#define SVMX_EVICT_RETRIES	8
+
+static void svmx_devmem_page_free(struct page *page)
+{
+	struct svmx_block *block = svmx_page_block(page);
+
+	atomic64_dec(&block->sdev->resident);
+	svmx_block_put(block);
+}
+
+static const struct dev_pagemap_ops svmx_devmem_ops = {
+	.page_free	= svmx_devmem_page_free,
+	.migrate_to_ram	= svmx_migrate_to_ram,
+};
+
+/**
+ * svmx_devmem_init() - create a device's device-private memory
+ * @sdev: the device; @sdev->owner must be set
+ * @bytes: size, a multiple of 2 MiB
+ *
+ * Return: 0 or a negative errno.
+ */
+int svmx_devmem_init(struct svmx_device *sdev, u64 bytes)
+{
+	struct resource *res;
+	void *addr;
+	int ret;
+
+	res = request_free_mem_region(&iomem_resource, bytes, sdev->name);
+	if (IS_ERR(res))
+		return PTR_ERR(res);
+
+	sdev->pagemap.type = MEMORY_DEVICE_PRIVATE;
+	sdev->pagemap.range.start = res->start;
+	sdev->pagemap.range.end = res->end;
+	sdev->pagemap.nr_range = 1;
+	sdev->pagemap.ops = &svmx_devmem_ops;
+	sdev->pagemap.owner = sdev->owner;
+	addr = memremap_pages(&sdev->pagemap, numa_node_id());
+	if (IS_ERR(addr)) {
+		ret = PTR_ERR(addr);
+		goto err_release;
+	}
+	sdev->pfn_first = res->start >> PAGE_SHIFT;
+	sdev->npages = bytes >> PAGE_SHIFT;
+
+	sdev->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!sdev->pool) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	ret = gen_pool_add(sdev->pool, res->start, bytes, NUMA_NO_NODE);
+	if (ret)
+		goto err_pool;
+	return 0;
+
+err_pool:
+	gen_pool_destroy(sdev->pool);
+	sdev->pool = NULL;
+err_unmap:
+	memunmap_pages(&sdev->pagemap);
+err_release:
+	release_mem_region(res->start, resource_size(res));
+	return ret;
+}
+
+/**
+ * svmx_devmem_fini() - evict everything and release the device memory
+ * @sdev: the device; no context may be bound any more
+ *
+ * Pages of unbound processes may still be resident: they are migrated
+ * back, so unloading loses no data and leaves no block behind.
+ */
+void svmx_devmem_fini(struct svmx_device *sdev)
+{
+	struct svmx_counters cnt = {};
+	struct range *range = &sdev->pagemap.range;
+	unsigned int tries = 0;
+
+	if (!sdev->pool)
+		return;
+	while (svmx_evict_all(sdev, SVMX_EVICT_TEARDOWN, &cnt)) {
+		if (++tries % 1000 == 0)
+			pr_warn("%s: still evicting at unload (%llu blocks)\n",
+				sdev->name, sdev->nr_blocks);
+		msleep(1);
+	}
+	svmx_device_account(sdev, &cnt);
+	WARN_ON(sdev->nr_blocks || sdev->used_pages);
+	memunmap_pages(&sdev->pagemap);
+	release_mem_region(range->start, range_len(range));
+	gen_pool_destroy(sdev->pool);
+	sdev->pool = NULL;
+}
+
+/**
+ * svmx_devmem_free_bytes() - device memory not allocated to blocks
+ * @sdev: the device
+ *
+ * Return: bytes.
+ */
+u64 svmx_devmem_free_bytes(struct svmx_device *sdev)
+{
+	return gen_pool_avail(sdev->pool);
+}
+
+static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
+					       unsigned int order)
+{
+	struct genpool_data_align align = { .align = PAGE_SIZE << order };
+	size_t size = PAGE_SIZE << order;
+	struct svmx_block *block;
+	unsigned long phys;
+
+	block = kzalloc(sizeof(*block), GFP_KERNEL);
+	if (!block)
+		return NULL;
+	phys = gen_pool_alloc_algo(sdev->pool, size, gen_pool_first_fit_align,
+				   &align);
+	if (!phys) {
+		kfree(block);
+		return NULL;
+	}
+	/* Emulated device memory: may fail on a fragmented host, then the
+	 * caller falls back to a smaller order.
+	 */
+	block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+				     (order ? __GFP_NORETRY : 0), order);
+	if (!block->backing) {
+		gen_pool_free(sdev->pool, phys, size);
+		kfree(block);
+		return ERR_PTR(-ENOMEM);
+	}
+	block->sdev = sdev;
+	block->pfn = phys >> PAGE_SHIFT;
+	block->order = order;
+	refcount_set(&block->refs, 1);
+	INIT_LIST_HEAD(&block->lru);
+	block->epoch = atomic64_read(&sdev->epoch);
+
+	spin_lock(&sdev->lock);
+	sdev->nr_blocks++;
+	sdev->used_pages += 1UL << order;
+	spin_unlock(&sdev->lock);
+	trace_svmx_block_alloc(sdev->id, block->pfn, order, 1);
+	return block;
+}
+
+/**
+ * svmx_block_alloc() - allocate a block, evicting if device memory is full
+ * @sdev: the device
+ * @order: block order
+ * @cnt: counters of the caller (evictions are added)
+ *
+ * The new block holds one reference, the caller's, and is not on the LRU
+ * until svmx_block_publish().
+ *
+ * Return: the block, or NULL when none of @order can be had even after
+ * evicting every candidate (the caller falls back to a smaller order).
+ */
+struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
+				    struct svmx_counters *cnt)
+{
+	struct svmx_block *block;
+	unsigned int tries;
+
+	for (tries = 0; tries <= sdev->npages >> order; tries++) {
+		block = svmx_block_try_alloc(sdev, order);
+		if (IS_ERR(block))
+			return NULL;	/* system memory, not device memory */
+		if (block)
+			return block;
+		if (svmx_evict_one(sdev, SVMX_EVICT_PRESSURE, cnt) == -ENOENT)
+			return NULL;
+	}
+	return NULL;
+}
+
+static void svmx_block_free(struct svmx_block *block)
+{
+	struct svmx_device *sdev = block->sdev;
+
+	spin_lock(&sdev->lock);
+	list_del(&block->lru);
+	sdev->nr_blocks--;
+	sdev->used_pages -= 1UL << block->order;
+	spin_unlock(&sdev->lock);
+	trace_svmx_block_free(sdev->id, block->pfn, block->order, 0);
+	__free_pages(block->backing, block->order);
+	gen_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, PAGE_SIZE << block->order);
+	kfree(block);
+}
+
+/**
+ * svmx_block_put() - drop a reference; the last one frees the block
+ * @block: the block
+ *
+ * Called from page_free for every resident page, so from any context that
+ * drops the last reference of a device page.
+ */
+void svmx_block_put(struct svmx_block *block)
+{
+	if (refcount_dec_and_test(&block->refs))
+		svmx_block_free(block);
+}
+
+/**
+ * svmx_block_publish() - make a filled block visible to eviction
+ * @block: a block returned by svmx_block_alloc()
+ */
+void svmx_block_publish(struct svmx_block *block)
+{
+	struct svmx_device *sdev = block->sdev;
+
+	spin_lock(&sdev->lock);
+	block->epoch = atomic64_read(&sdev->epoch);
+	list_add_tail(&block->lru, &sdev->lru);
+	spin_unlock(&sdev->lock);
+}
+
+/**
+ * svmx_block_touch() - note a device access for the LRU order
+ * @block: the accessed block
+ *
+ * Moves the block to the LRU tail at most once per device epoch, so the
+ * execution engine takes the device lock once per block and call.
+ */
+void svmx_block_touch(struct svmx_block *block)
+{
+	struct svmx_device *sdev = block->sdev;
+	u64 epoch = atomic64_read(&sdev->epoch);
+
+	if (READ_ONCE(block->epoch) == epoch)
+		return;
+	spin_lock(&sdev->lock);
+	WRITE_ONCE(block->epoch, epoch);
+	if (!list_empty(&block->lru))
+		list_move_tail(&block->lru, &sdev->lru);
+	spin_unlock(&sdev->lock);
+}
+
+/*
+ * Take a victim off the LRU with a reference, so that it is neither freed
+ * nor picked by another evictor while we work on it.
+ */
+static struct svmx_block *svmx_victim_take(struct svmx_device *sdev,
+					   struct svmx_counters *cnt)
+{
+	struct svmx_block *cand[SVMX_EVICT_CANDIDATES], *block;
+	struct svmx_victim info[SVMX_EVICT_CANDIDATES];
+	u64 epoch = atomic64_read(&sdev->epoch);
+	u32 nr = 0, pick;
+
+	spin_lock(&sdev->lock);
+	list_for_each_entry(block, &sdev->lru, lru) {
+		if (!refcount_inc_not_zero(&block->refs))
+			continue;
+		cand[nr] = block;
+		info[nr].age = epoch - block->epoch;
+		info[nr].pages = refcount_read(&block->refs) - 1;
+		info[nr].order = block->order;
+		if (++nr == SVMX_EVICT_CANDIDATES)
+			break;
+	}
+	spin_unlock(&sdev->lock);
+	if (!nr)
+		return NULL;
+
+	pick = svmx_policy_victim(sdev, info, nr, cnt);
+	spin_lock(&sdev->lock);
+	list_del_init(&cand[pick]->lru);
+	spin_unlock(&sdev->lock);
+	while (nr--)
+		if (nr != pick)
+			svmx_block_put(cand[nr]);
+	return cand[pick];
+}
+
+/**
+ * svmx_evict_one() - evict the policy's victim among the LRU blocks
+ * @sdev: the device
+ * @reason: why, for the trace
+ * @cnt: counters of the caller
+ *
+ * Return: 0 when a block was fully evicted, -EBUSY when pages stayed
+ * (the block goes back to the LRU tail), -ENOENT when there is nothing to
+ * evict.
+ */
+int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt)
+{
+	struct svmx_block *block;
+	int ret;
+
+	mutex_lock(&sdev->evict_lock);
+	block = svmx_victim_take(sdev, cnt);
+	if (!block) {
+		mutex_unlock(&sdev->evict_lock);
+		return -ENOENT;
+	}
+	ret = svmx_evict_block(block, reason, cnt);
+	if (ret && refcount_read(&block->refs) > 1)
+		svmx_block_publish(block);
+	mutex_unlock(&sdev->evict_lock);
+	svmx_block_put(block);
+	return ret;
+}
+
+/**
+ * svmx_evict_all() - evict every block of a device
+ * @sdev: the device
+ * @reason: why, for the trace
+ * @cnt: counters of the caller
+ *
+ * Return: 0 when the device holds no block any more, -EBUSY otherwise.
+ */
+int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt)
+{
+	u64 budget;
+
+	spin_lock(&sdev->lock);
+	budget = sdev->nr_blocks;
+	spin_unlock(&sdev->lock);
+	/* Each block is tried once; busy ones go to the tail. */
+	while (budget-- && svmx_evict_one(sdev, reason, cnt) != -ENOENT)
+		;
+	spin_lock(&sdev->lock);
+	budget = sdev->nr_blocks;
+	spin_unlock(&sdev->lock);
+	return budget ? -EBUSY : 0;
+}

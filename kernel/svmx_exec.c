@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Execution engine
+ *
+ * The virtual device executes user-submitted operations through its own
+ * page table, one page-sized piece at a time, the way a GPU's memory
+ * pipeline would: a piece whose page is not mapped (or not writable for a
+ * write or atomic) raises a device fault.  The engine then fills a fault
+ * buffer with that fault and the faults of the pieces that follow in the
+ * same operation (up to SVMX_FAULT_BATCH pages), hands the batch to the
+ * fault handler and retries.
+ *
+ * A piece touches memory with the device page-table lock held, through the
+ * mapped page itself: the system page for system memory, the backing page
+ * for device memory.  The lock is dropped between pieces, so an
+ * invalidation waits for at most one piece and device work never delays
+ * reclaim or an mmu notifier for longer than that: the queue is preempted,
+ * the mapping is invalidated, the work resumes and faults again.
+ *
+ * Every piece is charged to the modeled device clock by where its page
+ * lives (local, peer or system memory).
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "svmx.h"
+
+/**
+ * struct svmx_piece - the part of an operation that touches one page
+ * @va: device-visible address
+ * @len: bytes, or elements for ATOMIC_ADD
+ * @access: enum svmx_access
+ * @off: byte (element) offset of the piece within the operation
+ * @dst: COPY: this is the destination half
+ */
+struct svmx_piece {
+	unsigned long va;
+	u64 len;
+	u32 access;
+	u64 off;
+	bool dst;
+};
+
+/**
+ * struct svmx_op_iter - walks an operation piece by piece
+ * @op: the operation
+ * @done: bytes (elements for ATOMIC_ADD) completed
+ * @copy_len: COPY: length of the pending destination half, 0 if none
+ */
+struct svmx_op_iter {
+	const struct svmx_op *op;
+	u64 done;
+	u64 copy_len;
+};
+
+static u64 svmx_page_rest(unsigned long va)
+{
+	return PAGE_SIZE - offset_in_page(va);
+}
+
+static bool svmx_iter_next(struct svmx_op_iter *it, struct svmx_piece *p)
+{
+	const struct svmx_op *op = it->op;
+
+	memset(p, 0, sizeof(*p));
+	p->off = it->done;
+	switch (op->opcode) {
+	case SVMX_OP_ATOMIC_ADD:
+		if (it->done >= op->length)
+			return false;
+		p->va = op->addr + it->done * op->stride;
+		p->len = min(op->length - it->done,
+			     1 + (svmx_page_rest(p->va) - 1) / op->stride);
+		p->access = SVMX_ACCESS_ATOMIC;
+		it->done += p->len;
+		return true;
+	case SVMX_OP_COPY:
+		if (it->copy_len) {
+			p->va = op->addr2 + it->done;
+			p->len = it->copy_len;
+			p->access = SVMX_ACCESS_WRITE;
+			p->dst = true;
+			it->done += it->copy_len;
+			it->copy_len = 0;
+			return true;
+		}
+		if (it->done >= op->length)
+			return false;
+		p->va = op->addr + it->done;
+		p->len = min3(op->length - it->done, svmx_page_rest(p->va),
+			      svmx_page_rest(op->addr2 + it->done));
+		p->access = SVMX_ACCESS_READ;
+		it->copy_len = p->len;
+		return true;
+	default:
+		if (it->done >= op->length)
+			return false;
+		p->va = op->addr + it->done;
+		p->len = min(op->length - it->done, svmx_page_rest(p->va));
+		p->access = op->opcode == SVMX_OP_READ ? SVMX_ACCESS_READ :
+						      SVMX_ACCESS_WRITE;
+		it->done += p->len;
+		return true;
+	}
+}
+
+/* pt_lock held: the entry allowing @access at @va, or NULL. */
+static struct page *svmx_translate(struct svmx_ctx *ctx, unsigned long va,
+				   u32 access)
+{
+	void *e = xa_load(&ctx->pt, va >> PAGE_SHIFT);
+
+	if (!e)
+		return NULL;
+	if (access != SVMX_ACCESS_READ && !(xa_pointer_tag(e) & SVMX_PTE_WRITE))
+		return NULL;
+	return xa_untag_pointer(e);
+}
+
+static void svmx_touch_memory(const struct svmx_op *op, const struct svmx_piece *p,
+			      void *kaddr, void *bounce)
+{
+	u64 i;
+
+	switch (op->opcode) {
+	case SVMX_OP_READ:
+		memcpy(bounce, kaddr, p->len);
+		break;
+	case SVMX_OP_WRITE:
+		memcpy(kaddr, bounce, p->len);
+		break;
+	case SVMX_OP_FILL:
+		for (i = 0; i < p->len; i += sizeof(u64))
+			*(u64 *)(kaddr + i) = op->value;
+		break;
+	case SVMX_OP_ATOMIC_ADD:
+		for (i = 0; i < p->len; i++)
+			atomic64_add(op->value, kaddr + i * op->stride);
+		break;
+	case SVMX_OP_COPY:
+		if (p->dst)
+			memcpy(kaddr, bounce, p->len);
+		else
+			memcpy(bounce, kaddr, p->len);
+		break;
+	}
+}
+
+static void svmx_charge(struct svmx_ctx *ctx, const struct svmx_op *op,
+			const struct svmx_piece *p, enum svmx_mem_kind kind,
+			struct svmx_counters *cnt)
+{
+	const struct svmx_cost_params *cost = &ctx->sdev->cost;
+	u64 n = 1, bytes = p->len;
+
+	if (op->opcode == SVMX_OP_ATOMIC_ADD) {
+		n = p->len;
+		bytes = sizeof(u64);
+	}
+	cnt->modeled_ns += n * svmx_cost_access(cost, kind, bytes);
+	switch (kind) {
+	case SVMX_MEM_LOCAL:
+		cnt->local_accesses += n;
+		break;
+	case SVMX_MEM_PEER:
+		cnt->peer_accesses += n;
+		break;
+	default:
+		cnt->remote_accesses += n;
+		break;
+	}
+}
+
+/* Execute one piece; 1 when it needs a device fault first. */
+static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
+			  const struct svmx_piece *p, void *bounce,
+			  struct svmx_counters *cnt)
+{
+	enum svmx_mem_kind kind = SVMX_MEM_SYSTEM;
+	struct page *page;
+	void *kaddr;
+
+	mutex_lock(&ctx->pt_lock);
+	page = svmx_translate(ctx, p->va, p->access);
+	if (!page) {
+		mutex_unlock(&ctx->pt_lock);
+		return 1;
+	}
+	if (is_device_private_page(page)) {
+		struct svmx_block *block = svmx_page_block(page);
+
+		kind = block->sdev == ctx->sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
+		svmx_block_touch(block);
+		page = svmx_backing_page(page);
+	}
+	kaddr = kmap_local_page(page);
+	svmx_touch_memory(op, p, kaddr + offset_in_page(p->va), bounce);
+	kunmap_local(kaddr);
+	mutex_unlock(&ctx->pt_lock);
+	svmx_charge(ctx, op, p, kind, cnt);
+	return 0;
+}
+
+static bool svmx_fault_queued(const struct svmx_fault *f, unsigned int nr,
+			      unsigned long addr, u32 access)
+{
+	unsigned int i;
+
+	/* Pieces come in address order (COPY: two streams). */
+	for (i = nr > 2 ? nr - 2 : 0; i < nr; i++)
+		if (f[i].addr == addr && (access == SVMX_ACCESS_READ ||
+					  f[i].access != SVMX_ACCESS_READ))
+			return true;
+	return false;
+}
+
+/*
+ * Fill the fault buffer: the faulting piece, then every following piece of
+ * the operation that would fault too, up to SVMX_FAULT_BATCH pages.
+ */
+static unsigned int svmx_fill_fault_buffer(struct svmx_ctx *ctx,
+					   const struct svmx_op_iter *from,
+					   const struct svmx_piece *first,
+					   struct svmx_fault *f)
+{
+	struct svmx_op_iter it = *from;
+	unsigned int nr = 0, scanned = 0;
+	struct svmx_piece p = *first;
+
+	mutex_lock(&ctx->pt_lock);
+	do {
+		unsigned long addr = p.va & PAGE_MASK;
+		u32 access = p.access == SVMX_ACCESS_READ ? SVMX_ACCESS_READ :
+							    SVMX_ACCESS_WRITE;
+
+		if (!svmx_translate(ctx, p.va, p.access) &&
+		    !svmx_fault_queued(f, nr, addr, access)) {
+			f[nr].addr = addr;
+			f[nr].access = p.access;
+			nr++;
+		}
+	} while (nr < SVMX_FAULT_BATCH && ++scanned < 4 * SVMX_FAULT_BATCH &&
+		 svmx_iter_next(&it, &p));
+	mutex_unlock(&ctx->pt_lock);
+	return nr;
+}
+
+static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
+			void *bounce, struct svmx_fault *faults,
+			struct svmx_counters *cnt)
+{
+	struct svmx_op_iter it = { .op = op };
+	void __user *ubuf = u64_to_user_ptr(op->buf);
+	struct svmx_piece p;
+	int ret;
+
+	while (svmx_iter_next(&it, &p)) {
+		unsigned int tries = 0;
+
+		if (op->opcode == SVMX_OP_WRITE &&
+		    copy_from_user(bounce, ubuf + p.off, p.len))
+			return -EFAULT;
+		while ((ret = svmx_piece_run(ctx, op, &p, bounce, cnt)) == 1) {
+			unsigned int nr;
+
+			/* Invalidations racing with every retry: give up. */
+			if (++tries > 64)
+				return -EAGAIN;
+			nr = svmx_fill_fault_buffer(ctx, &it, &p, faults);
+			ret = svmx_service_faults(ctx, faults, nr, cnt);
+			if (ret)
+				return ret;
+		}
+		if (op->opcode == SVMX_OP_READ &&
+		    copy_to_user(ubuf + p.off, bounce, p.len))
+			return -EFAULT;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Bytes of address space an operation touches from op->addr. */
+static u64 svmx_op_span(const struct svmx_op *op)
+{
+	if (op->opcode == SVMX_OP_ATOMIC_ADD)
+		return (op->length - 1) * op->stride + sizeof(u64);
+	return op->length;
+}
+
+static bool svmx_user_range_ok(u64 addr, u64 len)
+{
+	return len && addr + len > addr && addr + len <= TASK_SIZE;
+}
+
+/**
+ * svmx_op_check() - validate one operation without looking at memory
+ * @op: the operation
+ *
+ * Return: 0 or -EINVAL.
+ */
+int svmx_op_check(const struct svmx_op *op)
+{
+	if (op->flags || !op->length)
+		return -EINVAL;
+	switch (op->opcode) {
+	case SVMX_OP_READ:
+	case SVMX_OP_WRITE:
+		if (op->stride || op->value || op->addr2 || !op->buf ||
+		    op->length > SVMX_OP_MAX_LEN ||
+		    !svmx_user_range_ok(op->buf, op->length))
+			return -EINVAL;
+		break;
+	case SVMX_OP_FILL:
+		if (op->stride || op->addr2 || op->buf ||
+		    !IS_ALIGNED(op->addr, 8) || !IS_ALIGNED(op->length, 8) ||
+		    op->length > SVMX_OP_MAX_LEN)
+			return -EINVAL;
+		break;
+	case SVMX_OP_ATOMIC_ADD:
+		if (op->addr2 || op->buf || !IS_ALIGNED(op->addr, 8) ||
+		    op->stride < 8 || !IS_ALIGNED(op->stride, 8) ||
+		    op->length > SVMX_OP_MAX_LEN / 8 ||
+		    op->stride > SVMX_OP_MAX_LEN ||
+		    (op->length - 1) * op->stride > SVMX_OP_MAX_LEN - 8)
+			return -EINVAL;
+		break;
+	case SVMX_OP_COPY:
+		if (op->stride || op->value || op->buf ||
+		    op->length > SVMX_OP_MAX_LEN ||
+		    !svmx_user_range_ok(op->addr2, op->length) ||
+		    (op->addr < op->addr2 + op->length &&
+		     op->addr2 < op->addr + op->length))
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return svmx_user_range_ok(op->addr, svmx_op_span(op)) ? 0 : -EINVAL;
+}
+
+/* [start, start + len) lies in VMAs that allow @access; mmap lock held. */
+static bool svmx_vmas_allow(struct mm_struct *mm, u64 start, u64 len, u32 access)
+{
+	u64 end = start + len;
+
+	while (start < end) {
+		struct vm_area_struct *vma = vma_lookup(mm, start);
+
+		if (!vma || !svmx_vma_allows(vma, access))
+			return false;
+		start = vma->vm_end;
+	}
+	return true;
+}
+
+static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
+			       u32 nr)
+{
+	int ret = 0;
+	u32 i;
+
+	mmap_read_lock(ctx->mm);
+	for (i = 0; i < nr && !ret; i++) {
+		const struct svmx_op *op = &ops[i];
+		bool ok;
+
+		switch (op->opcode) {
+		case SVMX_OP_READ:
+			ok = svmx_vmas_allow(ctx->mm, op->addr, op->length,
+					     SVMX_ACCESS_READ) &&
+			     svmx_vmas_allow(ctx->mm, op->buf, op->length,
+					     SVMX_ACCESS_WRITE);
+			break;
+		case SVMX_OP_WRITE:
+			ok = svmx_vmas_allow(ctx->mm, op->addr, op->length,
+					     SVMX_ACCESS_WRITE) &&
+			     svmx_vmas_allow(ctx->mm, op->buf, op->length,
+					     SVMX_ACCESS_READ);
+			break;
+		case SVMX_OP_COPY:
+			ok = svmx_vmas_allow(ctx->mm, op->addr, op->length,
+					     SVMX_ACCESS_READ) &&
+			     svmx_vmas_allow(ctx->mm, op->addr2, op->length,
+					     SVMX_ACCESS_WRITE);
+			break;
+		default:
+			ok = svmx_vmas_allow(ctx->mm, op->addr, svmx_op_span(op),
+					     SVMX_ACCESS_WRITE);
+			break;
+		}
+		if (!ok)
+			ret = -EFAULT;
+	}
+	mmap_read_unlock(ctx->mm);
+	return ret;
+}
+
+/**
+ * svmx_exec() - run device work
+ * @ctx: the context of the calling process
+ * @ops: operations, copied from user space
+ * @nr: number of operations
+ * @cnt: counters of the call
+ *
+ * Every operation is checked, and every range it touches must lie in VMAs
+ * allowing the access, before the first one runs; a failed check leaves
+ * memory untouched.
+ *
+ * Return: 0 or a negative errno (-EINVAL, -EFAULT, -ENOMEM, -EAGAIN).
+ */
+int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
+	      struct svmx_counters *cnt)
+{
+	struct svmx_fault *faults;
+	void *bounce;
+	int ret = 0;
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		if (svmx_op_check(&ops[i]))
+			return -EINVAL;
+	ret = svmx_ops_check_vmas(ctx, ops, nr);
+	if (ret)
+		return ret;
+
+	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	faults = kmalloc_array(SVMX_FAULT_BATCH, sizeof(*faults), GFP_KERNEL);
+	if (!bounce || !faults) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	atomic64_inc(&ctx->sdev->epoch);
+	for (i = 0; i < nr && !ret; i++)
+		ret = svmx_exec_op(ctx, &ops[i], bounce, faults, cnt);
+out:
+	kfree(faults);
+	kfree(bounce);
+	return ret;
+}

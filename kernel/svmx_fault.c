@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Device faults
+ *
+ * The execution engine queues device faults in a fault buffer and hands
+ * them over in batches, like a GPU's fault buffer.  A batch is serviced
+ * under the mmap lock held for read: for each faulting chunk the policy
+ * decides placement and granularity, the chunk is migrated (best effort),
+ * optional prefetch ranges follow, and then the chunk is mapped.
+ *
+ * Mapping publishes device page-table entries from hmm_range_fault():
+ * pages of the chunk that are present are mapped as they are - system
+ * pages, this device's pages, or a hive peer's pages (same pgmap owner, so
+ * HMM returns them instead of migrating them) - so placement is per page
+ * and whatever did not migrate is simply mapped where it is.  Only the
+ * faulting pages are faulted in.  Entries are published under @pt_lock
+ * after mmu_interval_read_retry(); an invalidation in between restarts
+ * the walk.
+ */
+#include <linux/hmm.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "svmx.h"
+#include "svmx_trace.h"
+
+#define SVMX_MAP_RETRIES	16
+
+static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
+					 struct page *page)
+{
+	if (!is_device_private_page(page))
+		return SVMX_MEM_SYSTEM;
+	return svmx_page_block(page)->sdev == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
+}
+
+/* Publish valid entries of @pfns; pt_lock held, space reserved. */
+static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
+			 const unsigned long *pfns, unsigned long npages,
+			 struct svmx_counters *cnt)
+{
+	unsigned long i, nr_sys = 0, nr_peer = 0;
+
+	for (i = 0; i < npages; i++) {
+		struct page *page;
+		unsigned long tag;
+
+		if (!(pfns[i] & HMM_PFN_VALID))
+			continue;
+		page = hmm_pfn_to_page(pfns[i]);
+		tag = (pfns[i] & HMM_PFN_WRITE) ? SVMX_PTE_WRITE : 0;
+		xa_store(&ctx->pt, (start >> PAGE_SHIFT) + i,
+			 xa_tag_pointer(page, tag), GFP_NOWAIT | __GFP_NOWARN);
+		switch (svmx_page_kind(ctx->sdev, page)) {
+		case SVMX_MEM_SYSTEM:
+			nr_sys++;
+			break;
+		case SVMX_MEM_PEER:
+			nr_peer++;
+			break;
+		default:
+			break;
+		}
+	}
+	if (nr_sys || nr_peer)
+		trace_svmx_remote_map(ctx->sdev->id, start, npages, nr_sys, nr_peer);
+}
+
+/**
+ * svmx_map_range() - map a range into the device page table
+ * @ctx: the context; mmap lock held for read
+ * @start: page-aligned start, within one VMA
+ * @end: page-aligned end
+ * @faults: faults to satisfy (faulted in with their access), may be NULL
+ * @nr: number of @faults (entries outside the range are ignored)
+ * @cnt: counters of the caller
+ *
+ * Return: 0, or a negative errno from hmm_range_fault() (-EFAULT when a
+ * faulting page cannot be made accessible), -EAGAIN after too many
+ * invalidation retries, -ENOMEM.
+ */
+int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
+		   const struct svmx_fault *faults, unsigned int nr,
+		   struct svmx_counters *cnt)
+{
+	unsigned long npages = (end - start) >> PAGE_SHIFT, i;
+	struct hmm_range range = {
+		.notifier = &ctx->notifier,
+		.start = start,
+		.end = end,
+		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = ctx->sdev->owner,
+	};
+	unsigned int tries;
+	int ret;
+
+	mmap_assert_locked(ctx->mm);
+	range.hmm_pfns = kvcalloc(npages, sizeof(*range.hmm_pfns), GFP_KERNEL);
+	if (!range.hmm_pfns)
+		return -ENOMEM;
+	for (i = 0; i < npages; i++) {
+		ret = xa_reserve(&ctx->pt, (start >> PAGE_SHIFT) + i, GFP_KERNEL);
+		if (ret)
+			goto out;
+	}
+
+	for (tries = 0; tries < SVMX_MAP_RETRIES; tries++) {
+		memset(range.hmm_pfns, 0, npages * sizeof(*range.hmm_pfns));
+		for (i = 0; faults && i < nr; i++) {
+			if (faults[i].addr < start || faults[i].addr >= end)
+				continue;
+			range.hmm_pfns[(faults[i].addr - start) >> PAGE_SHIFT] |=
+				HMM_PFN_REQ_FAULT |
+				(faults[i].access != SVMX_ACCESS_READ ?
+				 HMM_PFN_REQ_WRITE : 0);
+		}
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		ret = hmm_range_fault(&range);
+		if (ret == -EBUSY)
+			continue;
+		if (ret)
+			goto out;
+		mutex_lock(&ctx->pt_lock);
+		if (mmu_interval_read_retry(range.notifier, range.notifier_seq)) {
+			mutex_unlock(&ctx->pt_lock);
+			continue;
+		}
+		svmx_publish(ctx, start, range.hmm_pfns, npages, cnt);
+		mutex_unlock(&ctx->pt_lock);
+		goto out;
+	}
+	ret = -EAGAIN;
+out:
+	kvfree(range.hmm_pfns);
+	return ret;
+}
+
+static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vma,
+				 const struct svmx_fault *f, unsigned int nr,
+				 struct svmx_fault_info *info)
+{
+	struct svmx_device *sdev = ctx->sdev;
+
+	memset(info, 0, sizeof(*info));
+	info->dev = sdev->id;
+	info->access = f->access;
+	info->addr = f->addr;
+	info->vma_start = vma->vm_start;
+	info->vma_end = vma->vm_end;
+	info->batch_faults = nr;
+	info->region_pingpong = svmx_region_pingpong(ctx, f->addr,
+						     &info->region_device_faults,
+						     &info->region_cpu_faults);
+	info->hive_mask = sdev->hive_mask;
+	info->dev_free_bytes = svmx_devmem_free_bytes(sdev);
+	info->dev_total_bytes = (u64)sdev->npages << PAGE_SHIFT;
+	svmx_advice_get(ctx, f->addr, info);
+}
+
+/**
+ * svmx_vma_allows() - whether a VMA permits a device access
+ * @vma: the VMA
+ * @access: enum svmx_access; writes and atomics need read and write
+ *
+ * Return: true when allowed.
+ */
+bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
+{
+	if (access == SVMX_ACCESS_READ)
+		return vma->vm_flags & VM_READ;
+	return (vma->vm_flags & (VM_READ | VM_WRITE)) == (VM_READ | VM_WRITE);
+}
+
+/* Prefetch ranges are clipped to the VMA holding their start. */
+static void svmx_prefetch_ranges(struct svmx_ctx *ctx,
+				 const struct svmx_fault_info *info,
+				 struct svmx_device *target,
+				 struct svmx_counters *cnt)
+{
+	struct svmx_prefetch p;
+	struct svmx_span done;
+	u32 i;
+
+	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
+	for (i = 0; i < p.nr; i++) {
+		unsigned long addr = p.range[i].start;
+		unsigned long end = addr + p.range[i].len;
+		struct vm_area_struct *vma = vma_lookup(ctx->mm, addr);
+
+		if (!vma || !vma_is_anonymous(vma))
+			continue;
+		end = min(end, vma->vm_end);
+		while (addr < end) {
+			if (svmx_migrate_to_device(ctx, target, vma, addr,
+						   SVMX_CHUNK_ORDER, &done, cnt))
+				break;
+			svmx_map_range(ctx, done.start, min(done.end, end), NULL,
+				       0, cnt);
+			addr = done.end;
+		}
+	}
+}
+
+static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
+			    const struct svmx_fault *batch, unsigned int nr,
+			    struct svmx_counters *cnt)
+{
+	struct svmx_device *sdev = ctx->sdev, *target = sdev;
+	struct svmx_fault_decision d;
+	struct svmx_fault_info info;
+	struct vm_area_struct *vma;
+	struct svmx_span span;
+	u64 t0 = ktime_get_ns();
+	int ret = 0;
+
+	vma = vma_lookup(ctx->mm, f->addr);
+	if (!vma || !svmx_vma_allows(vma, f->access))
+		return -EFAULT;
+	svmx_fault_info_fill(ctx, vma, f, nr, &info);
+	svmx_policy_fault(sdev, &info, &d, cnt);
+	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
+
+	if (d.placement == SVMX_PLACE_MIGRATE) {
+		target = svmx_device_get(d.target);
+		/* Chunk fallback ends in a remote mapping: not an error. */
+		ret = svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
+					     &span, cnt);
+		if (ret)	/* unmovable VMA or no block: map in place */
+			span = svmx_chunk_around(f->addr, d.order, vma->vm_start,
+						 vma->vm_end);
+		ret = 0;
+	}
+	if (!ret)
+		ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
+	if (!ret && d.placement == SVMX_PLACE_MIGRATE)
+		svmx_prefetch_ranges(ctx, &info, target, cnt);
+	svmx_region_fault(sdev, ctx->mm, f->addr, SVMX_DIR_TO_DEVICE);
+	trace_svmx_fault(sdev->id, f->addr, f->access, d.placement, d.order,
+			 span.start, span.end, ktime_get_ns() - t0, ret);
+	return ret;
+}
+
+static bool svmx_pte_allows(struct svmx_ctx *ctx, unsigned long addr, u32 access)
+{
+	void *e = xa_load(&ctx->pt, addr >> PAGE_SHIFT);
+
+	if (!e)
+		return false;
+	return access == SVMX_ACCESS_READ || (xa_pointer_tag(e) & SVMX_PTE_WRITE);
+}
+
+/**
+ * svmx_service_faults() - service a batch from the device fault buffer
+ * @ctx: the context; called from the owning process, no lock held
+ * @faults: the batch, page-aligned addresses
+ * @nr: entries in the batch
+ * @cnt: counters of the caller
+ *
+ * Faults already satisfied by an earlier chunk of the batch are skipped.
+ *
+ * Return: 0 or a negative errno (-EFAULT: an address is not accessible
+ * with the faulting access).
+ */
+int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
+			unsigned int nr, struct svmx_counters *cnt)
+{
+	const struct svmx_cost_params *cost = &ctx->sdev->cost;
+	unsigned int i;
+	int ret = 0;
+
+	cnt->fault_batches++;
+	cnt->faults += nr;
+	cnt->modeled_ns += svmx_cost_fault_batch(cost, nr);
+
+	mmap_read_lock(ctx->mm);
+	for (i = 0; i < nr && !ret; i++) {
+		bool mapped;
+
+		mutex_lock(&ctx->pt_lock);
+		mapped = svmx_pte_allows(ctx, faults[i].addr, faults[i].access);
+		mutex_unlock(&ctx->pt_lock);
+		if (!mapped)
+			ret = svmx_service_one(ctx, &faults[i], faults, nr, cnt);
+	}
+	mmap_read_unlock(ctx->mm);
+	return ret;
+}
+
+/**
+ * svmx_prefetch_ioctl() - SVMX_IOC_MIGRATE: explicit migration of a range
+ * @ctx: the context
+ * @m: the request; range and target already validated
+ *
+ * To the device: 2 MiB chunks, best effort, mapped afterwards.  To system:
+ * every svmx page of the range.  Holes between VMAs are skipped.
+ *
+ * Return: 0, -EFAULT if no part of the range is mapped, or an errno.
+ */
+int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
+{
+	unsigned long addr = m->addr, end = m->addr + m->length;
+	struct svmx_counters *cnt = &m->counters;
+	struct vm_area_struct *vma;
+	bool any = false;
+	int ret = 0;
+
+	mmap_read_lock(ctx->mm);
+	while (addr < end && !ret) {
+		unsigned long stop;
+
+		vma = find_vma_intersection(ctx->mm, addr, end);
+		if (!vma)
+			break;
+		addr = max(addr, vma->vm_start);
+		stop = min(end, vma->vm_end);
+		any = true;
+		if (m->target == SVMX_TARGET_SYSTEM) {
+			ret = svmx_migrate_to_system(ctx, vma, addr, stop, cnt);
+			addr = stop;
+			continue;
+		}
+		while (addr < stop && !ret) {
+			struct svmx_span done;
+
+			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
+						     SVMX_CHUNK_ORDER, &done, cnt);
+			if (ret == -ENOMEM) {
+				ret = 0;	/* best effort: device full */
+				break;
+			}
+			if (!ret && (vma->vm_flags & VM_READ))
+				ret = svmx_map_range(ctx, max(done.start, addr),
+						     min(done.end, stop), NULL, 0, cnt);
+			addr = done.end;
+		}
+		addr = stop;
+	}
+	mmap_read_unlock(ctx->mm);
+	if (!ret && !any)
+		ret = -EFAULT;
+	return ret;
+}
+
+/* One snapshot pass with one pgmap owner over [start, end) of one VMA. */
+static int svmx_snapshot_pass(struct svmx_ctx *ctx, void *owner,
+			      unsigned long start, unsigned long end,
+			      unsigned long *pfns)
+{
+	struct hmm_range range = {
+		.notifier = &ctx->notifier,
+		.start = start,
+		.end = end,
+		.hmm_pfns = pfns,
+		.dev_private_owner = owner,
+	};
+	int ret;
+
+	do {
+		memset(pfns, 0, ((end - start) >> PAGE_SHIFT) * sizeof(*pfns));
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		ret = hmm_range_fault(&range);
+	} while (ret == -EBUSY);
+	return ret;
+}
+
+static u8 svmx_snap_code(struct svmx_ctx *ctx, unsigned long pfn, u8 *peer)
+{
+	struct page *page = hmm_pfn_to_page(pfn);
+	u8 code = SVMX_SNAP_READ | ((pfn & HMM_PFN_WRITE) ? SVMX_SNAP_WRITE : 0);
+
+	if (!is_device_private_page(page))
+		return code | SVMX_SNAP_SYSTEM;
+	*peer = svmx_page_block(page)->sdev->id;
+	return code | (*peer == ctx->sdev->id ? SVMX_SNAP_LOCAL : SVMX_SNAP_PEER);
+}
+
+/**
+ * svmx_snapshot() - per-page placement of a range, without faulting
+ * @ctx: the context
+ * @start: page-aligned start
+ * @npages: pages
+ * @loc: out: SVMX_SNAP_* codes
+ * @peer: out: device index per page (0xff when not in device memory)
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int svmx_snapshot(struct svmx_ctx *ctx, unsigned long start,
+		  unsigned long npages, u8 *loc, u8 *peer)
+{
+	unsigned long end = start + (npages << PAGE_SHIFT), addr = start, i;
+	struct vm_area_struct *vma;
+	unsigned long *pfns;
+	unsigned int id;
+	int ret = 0;
+
+	memset(loc, SVMX_SNAP_NONE, npages);
+	memset(peer, 0xff, npages);
+	pfns = kvcalloc(min(npages, 512UL), sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+
+	mmap_read_lock(ctx->mm);
+	while (addr < end) {
+		unsigned long stop, off;
+
+		vma = find_vma_intersection(ctx->mm, addr, end);
+		if (!vma)
+			break;
+		addr = max(addr, vma->vm_start);
+		stop = min3(end, vma->vm_end, addr + 512 * PAGE_SIZE);
+		off = (addr - start) >> PAGE_SHIFT;
+		/* Device pages are only reported to their owner: one pass
+		 * per owner; a page seen in any pass is recorded.
+		 */
+		for (id = 0; id < svmx_nr_devices; id++) {
+			void *owner = svmx_device_get(id)->owner;
+
+			if (!svmx_device_owner_first(id))
+				continue;
+			if (svmx_snapshot_pass(ctx, owner, addr, stop, pfns))
+				break;	/* PROT_NONE and the like: NONE */
+			for (i = 0; i < (stop - addr) >> PAGE_SHIFT; i++)
+				if ((pfns[i] & HMM_PFN_VALID) &&
+				    loc[off + i] == SVMX_SNAP_NONE)
+					loc[off + i] = svmx_snap_code(ctx, pfns[i],
+								      &peer[off + i]);
+		}
+		addr = stop;
+	}
+	mmap_read_unlock(ctx->mm);
+
+	mutex_lock(&ctx->pt_lock);
+	for (i = 0; i < npages; i++) {
+		void *e = xa_load(&ctx->pt, (start >> PAGE_SHIFT) + i);
+
+		if (!e)
+			continue;
+		loc[i] |= SVMX_SNAP_DEV_MAPPED;
+		if (xa_pointer_tag(e) & SVMX_PTE_WRITE)
+			loc[i] |= SVMX_SNAP_DEV_WRITE;
+	}
+	mutex_unlock(&ctx->pt_lock);
+	kvfree(pfns);
+	return ret;
+}

@@ -1,0 +1,469 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Migration
+ *
+ * All migrations are best effort.  migrate_vma_setup() may collect fewer
+ * pages than asked (locked, pinned, file-backed, swapped pages...); the
+ * pages it did not collect stay in system memory and the fault path maps
+ * them as system pages, so a range is never split and a fault never fails
+ * because of them.  Once migrate_vma_setup() has succeeded, every path -
+ * including allocation failure - goes through migrate_vma_pages() and
+ * migrate_vma_finalize(), which restore the pages that did not move.
+ *
+ * Collected pages are packed into one device block sized for them.  The
+ * copy engine copies physically contiguous device runs with one command;
+ * an unpopulated source page (zero-filled on the device, not copied) or a
+ * page without MIGRATE_PFN_MIGRATE ends a run.
+ *
+ * Migration to the device runs with the mmap lock held for read and no
+ * svmx lock held: the migration's own mmu notifier callbacks take the
+ * device page-table lock.
+ */
+#include <linux/highmem.h>
+#include <linux/migrate.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "svmx.h"
+#include "svmx_trace.h"
+
+/* State of one migration, shared by the copy loops. */
+struct svmx_mig {
+	struct migrate_vma args;
+	unsigned long requested;
+	unsigned long collected;
+	unsigned long migrated;
+	u64 copy_cmds;
+	u64 bytes;
+};
+
+static int svmx_mig_alloc(struct svmx_mig *mig, unsigned long npages)
+{
+	memset(mig, 0, sizeof(*mig));
+	mig->args.src = kvcalloc(2 * npages, sizeof(unsigned long), GFP_KERNEL);
+	if (!mig->args.src)
+		return -ENOMEM;
+	mig->args.dst = mig->args.src + npages;
+	mig->requested = npages;
+	return 0;
+}
+
+static void svmx_mig_free(struct svmx_mig *mig)
+{
+	kvfree(mig->args.src);
+}
+
+/* Count the pages migrate_vma_pages()/migrate_device_pages() moved. */
+static unsigned long svmx_mig_count(const unsigned long *src,
+				    const unsigned long *dst, unsigned long n)
+{
+	unsigned long i, moved = 0;
+
+	for (i = 0; i < n; i++)
+		if (dst[i] && (src[i] & MIGRATE_PFN_MIGRATE))
+			moved++;
+	return moved;
+}
+
+/*
+ * Copy engine, system -> device.  A run is a maximal sequence of collected,
+ * populated pages; each run is one command.  Unpopulated pages are
+ * zero-filled on the device.
+ */
+static void svmx_copy_to_device(struct svmx_mig *mig)
+{
+	const unsigned long *src = mig->args.src, *dst = mig->args.dst;
+	bool in_run = false;
+	unsigned long i;
+
+	for (i = 0; i < mig->args.npages; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]);
+		struct page *dpage;
+
+		if (!dst[i]) {
+			in_run = false;
+			continue;
+		}
+		dpage = svmx_backing_page(migrate_pfn_to_page(dst[i]));
+		if (!spage) {
+			clear_highpage(dpage);
+			in_run = false;
+			continue;
+		}
+		if (!in_run)
+			mig->copy_cmds++;
+		in_run = true;
+		copy_highpage(dpage, spage);
+		mig->bytes += PAGE_SIZE;
+	}
+}
+
+/*
+ * Copy engine, device -> system.  Runs are contiguous in device memory.
+ */
+static void svmx_copy_to_system(struct svmx_mig *mig, const unsigned long *src,
+				const unsigned long *dst, unsigned long n)
+{
+	unsigned long i, prev_pfn = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned long spfn = migrate_pfn_to_page(src[i]) ?
+				     page_to_pfn(migrate_pfn_to_page(src[i])) : 0;
+
+		if (!dst[i]) {
+			prev_pfn = 0;
+			continue;
+		}
+		if (!prev_pfn || spfn != prev_pfn + 1)
+			mig->copy_cmds++;
+		prev_pfn = spfn;
+		copy_highpage(migrate_pfn_to_page(dst[i]),
+			      svmx_backing_page(migrate_pfn_to_page(src[i])));
+		mig->bytes += PAGE_SIZE;
+	}
+}
+
+/* Hand the collected pages destination pages of @block, packed. */
+static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
+{
+	unsigned long i, next = block->pfn;
+
+	for (i = 0; i < mig->args.npages; i++) {
+		unsigned long s = mig->args.src[i];
+		struct page *dpage;
+
+		mig->args.dst[i] = 0;
+		if (!(s & MIGRATE_PFN_MIGRATE))
+			continue;
+		dpage = pfn_to_page(next++);
+		dpage->zone_device_data = block;
+		/* The page's reference on the block; page_free drops it. */
+		refcount_inc(&block->refs);
+		atomic64_inc(&block->sdev->resident);
+		zone_device_page_init(dpage);
+		mig->args.dst[i] = migrate_pfn(page_to_pfn(dpage)) |
+				   (s & MIGRATE_PFN_WRITE);
+	}
+}
+
+static int svmx_collect_system(struct svmx_mig *mig, struct svmx_device *target,
+			       struct vm_area_struct *vma, struct svmx_span span)
+{
+	unsigned long npages = (span.end - span.start) >> PAGE_SHIFT;
+	int ret;
+
+	ret = svmx_mig_alloc(mig, npages);
+	if (ret)
+		return ret;
+	mig->args.vma = vma;
+	mig->args.start = span.start;
+	mig->args.end = span.end;
+	mig->args.pgmap_owner = target->owner;
+	mig->args.flags = MIGRATE_VMA_SELECT_SYSTEM;
+	ret = migrate_vma_setup(&mig->args);
+	if (ret)
+		svmx_mig_free(mig);
+	return ret;
+}
+
+static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
+			  enum svmx_dir dir, unsigned long start,
+			  struct svmx_counters *cnt)
+{
+	const struct svmx_cost_params *cost = &sdev->cost;
+
+	if (dir == SVMX_DIR_TO_DEVICE) {
+		cnt->pages_to_device += mig->migrated;
+		cnt->bytes_to_device += mig->bytes;
+	} else {
+		cnt->pages_to_system += mig->migrated;
+		cnt->bytes_to_system += mig->bytes;
+	}
+	cnt->copy_cmds += mig->copy_cmds;
+	cnt->modeled_ns += svmx_cost_copy(cost, false, mig->copy_cmds, mig->bytes);
+	trace_svmx_migrate(sdev->id, dir, start, mig->requested, mig->collected,
+			   mig->migrated, mig->copy_cmds, mig->bytes);
+}
+
+static const unsigned int svmx_fallback_orders[] = {
+	SVMX_CHUNK_ORDER, SVMX_MID_ORDER, 0
+};
+
+/**
+ * svmx_migrate_to_device() - migrate the chunk around an address to a device
+ * @ctx: the binding the migration is for (accounting)
+ * @target: destination device (the faulting device or a hive peer)
+ * @vma: VMA holding @addr; mmap lock held for read
+ * @addr: address the chunk is built around
+ * @order: chunk order wanted
+ * @done: set to the span actually attempted
+ * @cnt: counters of the caller
+ *
+ * When no block big enough can be had even after eviction, the chunk
+ * shrinks to 64 KiB, then to the single page.
+ *
+ * Return: 0 (including when nothing could be collected), -ENOMEM when not
+ * even a one-page block could be had (the caller maps the pages remotely),
+ * or another negative errno from migrate_vma_setup().
+ */
+int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
+			   struct vm_area_struct *vma, unsigned long addr,
+			   unsigned int order, struct svmx_span *done,
+			   struct svmx_counters *cnt)
+{
+	struct svmx_block *block = NULL;
+	struct svmx_mig mig;
+	unsigned int i;
+	int ret;
+
+	mmap_assert_locked(vma->vm_mm);
+	for (i = 0; i < ARRAY_SIZE(svmx_fallback_orders); i++) {
+		if (svmx_fallback_orders[i] > order)
+			continue;
+		*done = svmx_chunk_around(addr, svmx_fallback_orders[i],
+					  vma->vm_start, vma->vm_end);
+		ret = svmx_collect_system(&mig, target, vma, *done);
+		if (ret)
+			return ret;
+		mig.collected = mig.args.cpages;
+		if (!mig.collected) {
+			/* Nothing to move: already on a device, or unmovable. */
+			migrate_vma_finalize(&mig.args);
+			svmx_mig_free(&mig);
+			return 0;
+		}
+		block = svmx_block_alloc(target, order_base_2(mig.collected), cnt);
+		if (block)
+			break;
+		/* Restore the collected pages before shrinking the chunk. */
+		migrate_vma_pages(&mig.args);
+		migrate_vma_finalize(&mig.args);
+		svmx_mig_free(&mig);
+	}
+	if (!block)
+		return -ENOMEM;
+
+	svmx_fill_dst(&mig, block);
+	svmx_copy_to_device(&mig);
+	migrate_vma_pages(&mig.args);
+	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
+	migrate_vma_finalize(&mig.args);
+
+	svmx_block_publish(block);
+	svmx_block_put(block);	/* the allocation's reference */
+	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
+	if (ctx && mig.migrated)
+		svmx_region_migrated(ctx->sdev, vma->vm_mm, done->start,
+				     SVMX_DIR_TO_DEVICE, cnt);
+	svmx_mig_free(&mig);
+	return 0;
+}
+
+/* Allocate system pages for the collected device pages. */
+static void svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
+			      struct page *fault_page)
+{
+	unsigned long i;
+
+	for (i = 0; i < mig->args.npages; i++) {
+		unsigned long s = mig->args.src[i];
+		struct page *spage = migrate_pfn_to_page(s);
+		struct page *dpage;
+
+		mig->args.dst[i] = 0;
+		if (!spage || !(s & MIGRATE_PFN_MIGRATE))
+			continue;
+		mig->collected++;
+		dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
+				       (spage == fault_page ? 0 : __GFP_NORETRY),
+				       vma, mig->args.start + i * PAGE_SIZE);
+		if (!dpage)
+			continue;
+		lock_page(dpage);
+		mig->args.dst[i] = migrate_pfn(page_to_pfn(dpage)) |
+				   (s & MIGRATE_PFN_WRITE);
+	}
+}
+
+/*
+ * Migrate every svmx page owned by @owner in [start, end) of @vma back to
+ * system memory.  @fault_page is the page of a CPU fault, or NULL.
+ */
+static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
+					struct vm_area_struct *vma,
+					unsigned long start, unsigned long end,
+					struct page *fault_page,
+					struct svmx_counters *cnt)
+{
+	struct svmx_mig mig;
+	int ret;
+
+	ret = svmx_mig_alloc(&mig, (end - start) >> PAGE_SHIFT);
+	if (ret)
+		return ret;
+	mig.args.vma = vma;
+	mig.args.start = start;
+	mig.args.end = end;
+	mig.args.pgmap_owner = owner;
+	mig.args.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
+	mig.args.fault_page = fault_page;
+	ret = migrate_vma_setup(&mig.args);
+	if (ret)
+		goto out;
+	if (!mig.args.cpages) {
+		migrate_vma_finalize(&mig.args);
+		goto out;
+	}
+	svmx_alloc_system(&mig, vma, fault_page);
+	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
+	migrate_vma_pages(&mig.args);
+	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
+	migrate_vma_finalize(&mig.args);
+	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, start, cnt);
+	if (fault_page && !mig.migrated)
+		ret = -ENOMEM;
+out:
+	svmx_mig_free(&mig);
+	return ret;
+}
+
+/**
+ * svmx_migrate_to_system() - bring every svmx page of a range back
+ * @ctx: the binding asking (accounting)
+ * @vma: the VMA; mmap lock held for read
+ * @start: page-aligned start within @vma
+ * @end: page-aligned end within @vma
+ * @cnt: counters of the caller
+ *
+ * Pages of every svmx device are migrated, one pgmap owner at a time.
+ *
+ * Return: 0 or a negative errno.
+ */
+int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
+			   unsigned long start, unsigned long end,
+			   struct svmx_counters *cnt)
+{
+	unsigned int id;
+	int ret = 0;
+
+	for (id = 0; id < svmx_nr_devices && !ret; id++) {
+		struct svmx_device *sdev = svmx_device_get(id);
+
+		/* One pass per distinct owner: hive members share theirs. */
+		if (!svmx_device_owner_first(id))
+			continue;
+		ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start,
+						   end, NULL, cnt);
+	}
+	return ret;
+}
+
+/**
+ * svmx_migrate_to_ram() - dev_pagemap_ops.migrate_to_ram: a CPU fault
+ * @vmf: the fault on a device-private page of an svmx device
+ *
+ * Brings back the policy's aligned chunk around the fault (only the
+ * faulting page must succeed) and counts the direction change of the
+ * region for ping-pong detection.
+ *
+ * Return: 0, VM_FAULT_SIGBUS or VM_FAULT_OOM.
+ */
+vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
+{
+	struct svmx_device *sdev = svmx_page_block(vmf->page)->sdev;
+	struct vm_area_struct *vma = vmf->vma;
+	struct svmx_cpu_fault_info info = {
+		.dev = sdev->id,
+		.addr = vmf->address,
+		.vma_start = vma->vm_start,
+		.vma_end = vma->vm_end,
+	};
+	struct svmx_counters cnt = { .cpu_faults = 1 };
+	struct svmx_span span;
+	u32 order;
+	int ret;
+
+	info.region_pingpong = svmx_region_fault(sdev, vma->vm_mm, vmf->address,
+						 SVMX_DIR_TO_SYSTEM);
+	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
+	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
+	ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, span.start,
+					   span.end, vmf->page, &cnt);
+	trace_svmx_cpu_fault(sdev->id, vmf->address, order, cnt.pages_to_system, ret);
+	if (cnt.pages_to_system)
+		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
+				     SVMX_DIR_TO_SYSTEM, &cnt);
+	svmx_mm_account(sdev, vma->vm_mm, &cnt);
+	svmx_device_account(sdev, &cnt);
+	if (ret == -ENOMEM)
+		return VM_FAULT_OOM;
+	return ret ? VM_FAULT_SIGBUS : 0;
+}
+
+/**
+ * svmx_evict_block() - migrate every page of a block back to system memory
+ * @block: the block; the caller holds a reference
+ * @reason: why, for the trace
+ * @cnt: counters of the caller
+ *
+ * Uses the block's own pfns (migrate_device_range()), so no mmap lock and
+ * no knowledge of the owning ranges is needed.  Pages that are busy (locked
+ * by a concurrent migration or fault) are retried a few times.
+ *
+ * Return: 0 when the block holds no page any more, -EBUSY otherwise.
+ */
+int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
+		     struct svmx_counters *cnt)
+{
+	struct svmx_device *sdev = block->sdev;
+	unsigned long npages = 1UL << block->order;
+	unsigned long moved = 0;
+	unsigned int attempt;
+	struct svmx_mig mig;
+	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
+	int ret = 0;
+
+	if (reason == SVMX_EVICT_TEARDOWN)
+		gfp |= __GFP_NOFAIL;
+	if (svmx_mig_alloc(&mig, npages))
+		return -ENOMEM;
+	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {
+		unsigned long *src = mig.args.src, *dst = mig.args.dst, i;
+
+		if (attempt == 8) {
+			ret = -EBUSY;
+			break;
+		}
+		if (attempt)
+			cond_resched();
+		migrate_device_range(src, block->pfn, npages);
+		for (i = 0; i < npages; i++) {
+			struct page *dpage;
+
+			dst[i] = 0;
+			if (!migrate_pfn_to_page(src[i]) ||
+			    !(src[i] & MIGRATE_PFN_MIGRATE))
+				continue;
+			mig.collected++;
+			dpage = alloc_page(gfp);
+			if (!dpage)
+				continue;
+			lock_page(dpage);
+			dst[i] = migrate_pfn(page_to_pfn(dpage)) |
+				 (src[i] & MIGRATE_PFN_WRITE);
+		}
+		svmx_copy_to_system(&mig, src, dst, npages);
+		migrate_device_pages(src, dst, npages);
+		moved += svmx_mig_count(src, dst, npages);
+		migrate_device_finalize(src, dst, npages);
+	}
+	mig.migrated = moved;
+	cnt->evictions++;
+	cnt->evicted_pages += moved;
+	cnt->modeled_ns += sdev->cost.evict_block_ns;
+	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, block->pfn << PAGE_SHIFT, cnt);
+	trace_svmx_evict(sdev->id, block->pfn, block->order, moved,
+			 refcount_read(&block->refs) - 1, reason, ret);
+	svmx_mig_free(&mig);
+	return ret;
+}

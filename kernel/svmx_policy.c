@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DOC: Policy interface
+ *
+ * Every decision of the core - placement and granularity of a device
+ * fault, prefetch, the chunk brought back on a CPU fault, the eviction
+ * victim - is asked of the active &struct svmx_policy_ops through the
+ * svmx_policy_*() wrappers below.  The wrappers validate each answer; when
+ * the active policy lacks the callback, fails, or answers out of range,
+ * the built-in default answers instead; a failed or rejected answer is
+ * counted in policy_fallbacks and traced (svmx:svmx_policy fallback=1).  Only the
+ * built-in default exists so far; BPF struct_ops policies plug in by
+ * replacing svmx_policy_active.
+ *
+ * The built-in default:
+ *  - fault: migrate the 2 MiB chunk around the fault to the faulting
+ *    device; map remotely when system memory is the preferred location;
+ *    migrate to a hive peer that is the preferred location;
+ *  - prefetch: nothing;
+ *  - cpu_fault: bring back the 2 MiB chunk (clipped to the VMA);
+ *  - select_victim: the least recently used block.
+ */
+#include <linux/rcupdate.h>
+
+#include "svmx.h"
+#include "svmx_trace.h"
+
+static int svmx_default_fault(const struct svmx_fault_info *info,
+			      struct svmx_fault_decision *d)
+{
+	d->placement = SVMX_PLACE_MIGRATE;
+	d->target = info->dev;
+	d->order = SVMX_CHUNK_ORDER;
+	if (info->preferred == SVMX_TARGET_SYSTEM)
+		d->placement = SVMX_PLACE_REMOTE;
+	else if (info->preferred < SVMX_MAX_DEVICES &&
+		 (info->hive_mask & BIT(info->preferred)))
+		d->target = info->preferred;
+	return 0;
+}
+
+static int svmx_default_prefetch(const struct svmx_fault_info *info,
+				 struct svmx_prefetch *p)
+{
+	p->nr = 0;
+	return 0;
+}
+
+static int svmx_default_cpu_fault(const struct svmx_cpu_fault_info *info,
+				  u32 *order)
+{
+	*order = SVMX_CHUNK_ORDER;
+	return 0;
+}
+
+static int svmx_default_select_victim(const struct svmx_victim *cand, u32 nr,
+				      u32 *pick)
+{
+	*pick = 0;
+	return 0;
+}
+
+static const struct svmx_policy_ops svmx_default_policy = {
+	.fault		= svmx_default_fault,
+	.prefetch	= svmx_default_prefetch,
+	.cpu_fault	= svmx_default_cpu_fault,
+	.select_victim	= svmx_default_select_victim,
+	.name		= "default",
+};
+
+static const struct svmx_policy_ops __rcu *svmx_policy_active = &svmx_default_policy;
+
+static bool svmx_decision_ok(const struct svmx_fault_info *info,
+			     const struct svmx_fault_decision *d)
+{
+	if (d->placement != SVMX_PLACE_MIGRATE && d->placement != SVMX_PLACE_REMOTE)
+		return false;
+	if (d->order > SVMX_CHUNK_ORDER)
+		return false;
+	if (d->placement == SVMX_PLACE_MIGRATE && d->target != info->dev &&
+	    (d->target >= svmx_nr_devices || !(info->hive_mask & BIT(d->target))))
+		return false;
+	return true;
+}
+
+static void svmx_policy_fallback(struct svmx_counters *cnt)
+{
+	cnt->policy_fallbacks++;
+}
+
+/**
+ * svmx_policy_fault() - placement and granularity of a device fault
+ * @sdev: faulting device
+ * @info: the fault
+ * @d: the decision, always valid on return
+ * @cnt: counters of the caller
+ */
+void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
+		       struct svmx_fault_decision *d, struct svmx_counters *cnt)
+{
+	const struct svmx_policy_ops *ops;
+	bool fallback = false;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->fault)
+		ret = ops->fault(info, d);
+	if (ret || !svmx_decision_ok(info, d)) {
+		fallback = !!ops->fault;
+		svmx_default_fault(info, d);
+	}
+	trace_svmx_policy(sdev->id, SVMX_HOOK_FAULT, ops->name, info->addr,
+			  d->placement, d->order, d->target, fallback);
+	rcu_read_unlock();
+	if (fallback)
+		svmx_policy_fallback(cnt);
+}
+
+/**
+ * svmx_policy_prefetch() - ranges to migrate ahead of demand
+ * @sdev: faulting device
+ * @info: the fault that triggered the prefetch
+ * @p: the ranges, always valid on return (page aligned, non-empty, no wrap)
+ * @cnt: counters of the caller
+ */
+void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
+			  struct svmx_prefetch *p, struct svmx_counters *cnt)
+{
+	const struct svmx_policy_ops *ops;
+	bool fallback = false;
+	int ret = -ENOENT;
+	u32 i;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	p->nr = 0;
+	if (ops->prefetch)
+		ret = ops->prefetch(info, p);
+	if (!ret && p->nr > SVMX_MAX_PREFETCH)
+		ret = -EINVAL;
+	for (i = 0; !ret && i < p->nr; i++)
+		ret = svmx_range_check(p->range[i].start, p->range[i].len,
+				       (u64)PAGE_SIZE << SVMX_CHUNK_ORDER);
+	if (ret) {
+		fallback = !!ops->prefetch;
+		svmx_default_prefetch(info, p);
+	}
+	if (p->nr || fallback)
+		trace_svmx_policy(sdev->id, SVMX_HOOK_PREFETCH, ops->name,
+				  info->addr, p->nr, 0, 0, fallback);
+	rcu_read_unlock();
+	if (fallback)
+		svmx_policy_fallback(cnt);
+}
+
+/**
+ * svmx_policy_cpu_fault() - order of the chunk a CPU fault brings back
+ * @sdev: device whose page faulted
+ * @info: the fault
+ * @cnt: counters of the caller
+ *
+ * Return: an order in 0..SVMX_CHUNK_ORDER.
+ */
+u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
+			  const struct svmx_cpu_fault_info *info,
+			  struct svmx_counters *cnt)
+{
+	const struct svmx_policy_ops *ops;
+	bool fallback = false;
+	int ret = -ENOENT;
+	u32 order = 0;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->cpu_fault)
+		ret = ops->cpu_fault(info, &order);
+	if (ret || order > SVMX_CHUNK_ORDER) {
+		fallback = !!ops->cpu_fault;
+		svmx_default_cpu_fault(info, &order);
+	}
+	trace_svmx_policy(sdev->id, SVMX_HOOK_CPU_FAULT, ops->name, info->addr,
+			  0, order, 0, fallback);
+	rcu_read_unlock();
+	if (fallback)
+		svmx_policy_fallback(cnt);
+	return order;
+}
+
+/**
+ * svmx_policy_victim() - the block to evict
+ * @sdev: device under pressure
+ * @cand: candidates, least recently used first
+ * @nr: number of candidates, at least 1
+ * @cnt: counters of the caller
+ *
+ * Return: an index below @nr.
+ */
+u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
+		       u32 nr, struct svmx_counters *cnt)
+{
+	const struct svmx_policy_ops *ops;
+	bool fallback = false;
+	int ret = -ENOENT;
+	u32 pick = 0;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->select_victim)
+		ret = ops->select_victim(cand, nr, &pick);
+	if (ret || pick >= nr) {
+		fallback = !!ops->select_victim;
+		svmx_default_select_victim(cand, nr, &pick);
+	}
+	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, 0, pick, nr, 0,
+			  fallback);
+	rcu_read_unlock();
+	if (fallback)
+		svmx_policy_fallback(cnt);
+	return pick;
+}
