@@ -491,6 +491,100 @@ static const struct file_operations svmx_evict_all_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * copybench: the physical limit of a CPU copy engine, for make bench.
+ * Writing N copies N scattered system pages into 2 MiB blocks (the shape
+ * of a migration to svmx device memory) and back; reading reports
+ * "pages=N to_block_ns=T from_block_ns=T".
+ */
+static DEFINE_MUTEX(svmx_copybench_lock);
+static u64 svmx_copybench_result[3];
+
+static int svmx_copybench_run(unsigned long npages)
+{
+	unsigned long nblocks = DIV_ROUND_UP(npages, 1UL << SVMX_CHUNK_ORDER), i;
+	struct page **pages, **blocks;
+	int ret = -ENOMEM;
+	u64 t0, t1, t2;
+
+	pages = kvcalloc(npages, sizeof(*pages), GFP_KERNEL);
+	blocks = kcalloc(nblocks, sizeof(*blocks), GFP_KERNEL);
+	if (!pages || !blocks)
+		goto out;
+	for (i = 0; i < npages; i++) {
+		pages[i] = alloc_page(GFP_HIGHUSER);
+		if (!pages[i])
+			goto out;
+	}
+	for (i = 0; i < nblocks; i++) {
+		blocks[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, SVMX_CHUNK_ORDER);
+		if (!blocks[i])
+			goto out;
+	}
+	t0 = ktime_get_ns();
+	for (i = 0; i < npages; i++)
+		copy_highpage(blocks[i >> SVMX_CHUNK_ORDER] +
+			      (i & ((1UL << SVMX_CHUNK_ORDER) - 1)), pages[i]);
+	t1 = ktime_get_ns();
+	for (i = 0; i < npages; i++)
+		copy_highpage(pages[i], blocks[i >> SVMX_CHUNK_ORDER] +
+			      (i & ((1UL << SVMX_CHUNK_ORDER) - 1)));
+	t2 = ktime_get_ns();
+	svmx_copybench_result[0] = npages;
+	svmx_copybench_result[1] = t1 - t0;
+	svmx_copybench_result[2] = t2 - t1;
+	ret = 0;
+out:
+	for (i = 0; blocks && i < nblocks && blocks[i]; i++)
+		__free_pages(blocks[i], SVMX_CHUNK_ORDER);
+	for (i = 0; pages && i < npages && pages[i]; i++)
+		__free_page(pages[i]);
+	kfree(blocks);
+	kvfree(pages);
+	return ret;
+}
+
+static ssize_t svmx_copybench_write(struct file *file, const char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	unsigned long npages;
+	int ret;
+
+	ret = kstrtoul_from_user(ubuf, len, 0, &npages);
+	if (ret)
+		return ret;
+	if (!npages || npages > (1UL << 18))
+		return -EINVAL;
+	mutex_lock(&svmx_copybench_lock);
+	ret = svmx_copybench_run(npages);
+	mutex_unlock(&svmx_copybench_lock);
+	return ret ? ret : len;
+}
+
+static int svmx_copybench_show(struct seq_file *m, void *unused)
+{
+	mutex_lock(&svmx_copybench_lock);
+	seq_printf(m, "pages=%llu to_block_ns=%llu from_block_ns=%llu\n",
+		   svmx_copybench_result[0], svmx_copybench_result[1],
+		   svmx_copybench_result[2]);
+	mutex_unlock(&svmx_copybench_lock);
+	return 0;
+}
+
+static int svmx_copybench_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, svmx_copybench_show, NULL);
+}
+
+static const struct file_operations svmx_copybench_fops = {
+	.owner = THIS_MODULE,
+	.open = svmx_copybench_open,
+	.read = seq_read,
+	.write = svmx_copybench_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 static void svmx_debugfs_init(struct svmx_device *sdev)
 {
 	sdev->debugfs = debugfs_create_dir(sdev->name, svmx_debugfs_root);
@@ -593,6 +687,8 @@ static int __init svmx_init(void)
 	if (ret)
 		return ret;
 	svmx_debugfs_root = debugfs_create_dir("svmx", NULL);
+	debugfs_create_file("copybench", 0600, svmx_debugfs_root, NULL,
+			    &svmx_copybench_fops);
 	for (i = 0; i < svmx_nr_devices; i++) {
 		ret = svmx_device_create(i);
 		if (ret)
