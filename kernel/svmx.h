@@ -174,7 +174,7 @@ struct svmx_device {
 	unsigned long npages;
 	struct gen_pool *pool;
 
-	spinlock_t lock;
+	spinlock_t lock;		/* see @lock above */
 	struct list_head lru;
 	u64 nr_blocks;
 	u64 used_pages;
@@ -182,9 +182,9 @@ struct svmx_device {
 
 	atomic64_t resident;
 	atomic64_t epoch;
-	struct mutex evict_lock;
-	struct mutex bind_lock;
-	struct mutex ctx_lock;
+	struct mutex evict_lock;	/* serialises evictors */
+	struct mutex bind_lock;		/* serialises binding */
+	struct mutex ctx_lock;		/* protects @ctxs */
 	struct list_head ctxs;
 	struct svmx_cost_params cost;
 	struct dentry *debugfs;
@@ -232,9 +232,9 @@ struct svmx_ctx {
 	struct svmx_device *sdev;
 	struct mm_struct *mm;
 	struct mmu_interval_notifier notifier;
-	struct mutex pt_lock;
+	struct mutex pt_lock;		/* protects @pt, orders it with @notifier */
 	struct xarray pt;
-	struct mutex lock;
+	struct mutex lock;		/* protects @stats and @advice updates */
 	struct maple_tree advice;
 	struct xarray regions;
 	struct svmx_counters stats;
@@ -395,6 +395,8 @@ extern unsigned int svmx_nr_devices;
 struct svmx_device *svmx_device_get(unsigned int id);
 bool svmx_device_owner_first(unsigned int id);
 
+unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
+void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);
 int svmx_devmem_init(struct svmx_device *sdev, u64 bytes);
 void svmx_devmem_fini(struct svmx_device *sdev);
 struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,

@@ -24,6 +24,7 @@
  * retried; a block that still has pages afterwards is reported, not waited
  * for.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/highmem.h>
@@ -120,7 +121,7 @@ void svmx_devmem_fini(struct svmx_device *sdev)
 		if (++tries % 1000 == 0)
 			pr_warn("%s: still evicting at unload (%llu blocks)\n",
 				sdev->name, sdev->nr_blocks);
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	svmx_device_account(sdev, &cnt);
 	WARN_ON(sdev->nr_blocks || sdev->used_pages);
@@ -141,19 +142,47 @@ u64 svmx_devmem_free_bytes(struct svmx_device *sdev)
 	return gen_pool_avail(sdev->pool);
 }
 
+/**
+ * svmx_pool_alloc() - allocate a naturally aligned range of 2^order pages
+ * @pool: a pool of physical addresses with PAGE_SHIFT granularity
+ * @order: order of the range
+ *
+ * Natural alignment keeps large blocks possible after small ones come and
+ * go, and makes a block's pfns a contiguous, aligned run.
+ *
+ * Return: the physical address of the range, or 0 when none is free.
+ */
+unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order)
+{
+	struct genpool_data_align align = { .align = PAGE_SIZE << order };
+
+	return gen_pool_alloc_algo(pool, PAGE_SIZE << order,
+				   gen_pool_first_fit_align, &align);
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_pool_alloc);
+
+/**
+ * svmx_pool_free() - free a range from svmx_pool_alloc()
+ * @pool: the pool
+ * @phys: the range's address
+ * @order: the range's order
+ */
+void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order)
+{
+	gen_pool_free(pool, phys, PAGE_SIZE << order);
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_pool_free);
+
 static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 					       unsigned int order)
 {
-	struct genpool_data_align align = { .align = PAGE_SIZE << order };
-	size_t size = PAGE_SIZE << order;
 	struct svmx_block *block;
 	unsigned long phys;
 
 	block = kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block)
 		return NULL;
-	phys = gen_pool_alloc_algo(sdev->pool, size, gen_pool_first_fit_align,
-				   &align);
+	phys = svmx_pool_alloc(sdev->pool, order);
 	if (!phys) {
 		kfree(block);
 		return NULL;
@@ -164,7 +193,7 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
 				     (order ? __GFP_NORETRY : 0), order);
 	if (!block->backing) {
-		gen_pool_free(sdev->pool, phys, size);
+		svmx_pool_free(sdev->pool, phys, order);
 		kfree(block);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -224,7 +253,7 @@ static void svmx_block_free(struct svmx_block *block)
 	spin_unlock(&sdev->lock);
 	trace_svmx_block_free(sdev->id, block->pfn, block->order, 0);
 	__free_pages(block->backing, block->order);
-	gen_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, PAGE_SIZE << block->order);
+	svmx_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, block->order);
 	kfree(block);
 }
 

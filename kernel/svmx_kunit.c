@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for svmx's pure logic: chunk arithmetic, range validation and
- * the cost model.  Built as svmx_kunit.ko when the kernel has CONFIG_KUNIT;
+ * KUnit tests for svmx's pure logic: chunk arithmetic, range validation,
+ * the cost model and the device-memory allocator.  Built as svmx_kunit.ko when the kernel has CONFIG_KUNIT;
  * loading it runs the suites and leaves KTAP in debugfs (kunit/<suite>).
  */
 #include <kunit/test.h>
+#include <linux/genalloc.h>
 #include <linux/mm.h>
 
 #include "svmx.h"
@@ -110,12 +111,79 @@ static void svmx_cost_copy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, svmx_cost_param_check("link_lat_ns", 0), 0);
 }
 
+#define POOL_BASE	0x100000000UL	/* never dereferenced */
+#define POOL_PAGES	2048		/* 8 MiB: four 2 MiB blocks */
+
+static struct gen_pool *svmx_test_pool(struct kunit *test)
+{
+	struct gen_pool *pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, gen_pool_add(pool, POOL_BASE,
+					   POOL_PAGES * PAGE_SIZE, NUMA_NO_NODE), 0);
+	return pool;
+}
+
+/* Blocks are naturally aligned and the pool is exhausted exactly. */
+static void svmx_pool_alignment_test(struct kunit *test)
+{
+	struct gen_pool *pool = svmx_test_pool(test);
+	unsigned long small, big[4], size = PAGE_SIZE << SVMX_CHUNK_ORDER;
+	int i;
+
+	small = svmx_pool_alloc(pool, 0);
+	KUNIT_EXPECT_EQ(test, small, POOL_BASE);
+	/* The first 2 MiB slot is broken by the page: three remain. */
+	for (i = 0; i < 3; i++) {
+		big[i] = svmx_pool_alloc(pool, SVMX_CHUNK_ORDER);
+		KUNIT_EXPECT_NE(test, big[i], 0UL);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(big[i], size));
+	}
+	KUNIT_EXPECT_EQ(test, svmx_pool_alloc(pool, SVMX_CHUNK_ORDER), 0UL);
+	/* Smaller orders still fit beside the page, aligned. */
+	big[3] = svmx_pool_alloc(pool, SVMX_MID_ORDER);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(big[3], PAGE_SIZE << SVMX_MID_ORDER));
+	KUNIT_EXPECT_LT(test, big[3], POOL_BASE + size);
+	svmx_pool_free(pool, big[3], SVMX_MID_ORDER);
+	svmx_pool_free(pool, small, 0);
+	/* With the page back, the first slot is whole again. */
+	big[3] = svmx_pool_alloc(pool, SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, big[3], POOL_BASE);
+	for (i = 0; i < 4; i++)
+		svmx_pool_free(pool, big[i], SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(pool), POOL_PAGES * PAGE_SIZE);
+	gen_pool_destroy(pool);
+}
+
+/* Freed ranges are reused; no address is handed out twice. */
+static void svmx_pool_reuse_test(struct kunit *test)
+{
+	struct gen_pool *pool = svmx_test_pool(test);
+	unsigned long got[POOL_PAGES / 16];
+	int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(got); i++) {
+		got[i] = svmx_pool_alloc(pool, 4);
+		KUNIT_ASSERT_NE(test, got[i], 0UL);
+		for (j = 0; j < i; j++)
+			KUNIT_EXPECT_NE(test, got[i], got[j]);
+	}
+	KUNIT_EXPECT_EQ(test, svmx_pool_alloc(pool, 0), 0UL);
+	svmx_pool_free(pool, got[5], 4);
+	KUNIT_EXPECT_EQ(test, svmx_pool_alloc(pool, 4), got[5]);
+	for (i = 0; i < ARRAY_SIZE(got); i++)
+		svmx_pool_free(pool, got[i], 4);
+	gen_pool_destroy(pool);
+}
+
 static struct kunit_case svmx_logic_cases[] = {
 	KUNIT_CASE_PARAM(svmx_chunk_around_test, chunk_gen_params),
 	KUNIT_CASE(svmx_range_check_test),
 	KUNIT_CASE(svmx_cost_bytes_test),
 	KUNIT_CASE(svmx_cost_access_test),
 	KUNIT_CASE(svmx_cost_copy_test),
+	KUNIT_CASE(svmx_pool_alignment_test),
+	KUNIT_CASE(svmx_pool_reuse_test),
 	{}
 };
 

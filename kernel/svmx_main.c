@@ -113,7 +113,7 @@ void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c
  */
 struct svmx_file {
 	struct svmx_device *sdev;
-	struct mutex lock;
+	struct mutex lock;	/* serialises BIND */
 	struct svmx_ctx *ctx;
 };
 
