@@ -202,9 +202,10 @@ static const unsigned int svmx_fallback_orders[] = {
  * When no block big enough can be had even after eviction, the chunk
  * shrinks to 64 KiB, then to the single page.
  *
- * Return: 0 (including when nothing could be collected), -ENOMEM when not
- * even a one-page block could be had (the caller maps the pages remotely),
- * or another negative errno from migrate_vma_setup().
+ * Return: 0 (including when nothing could be collected or the VMA cannot
+ * migrate at all), or -ENOMEM when not even a one-page block could be had
+ * or memory for the migration arrays is short (the caller maps the pages
+ * where they are).
  */
 int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   struct vm_area_struct *vma, unsigned long addr,
@@ -223,6 +224,8 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 		*done = svmx_chunk_around(addr, svmx_fallback_orders[i],
 					  vma->vm_start, vma->vm_end);
 		ret = svmx_collect_system(&mig, target, vma, *done);
+		if (ret == -EINVAL)
+			return 0;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
 		if (ret)
 			return ret;
 		mig.collected = mig.args.cpages;
@@ -259,10 +262,14 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	return 0;
 }
 
-/* Allocate system pages for the collected device pages. */
-static void svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
+/*
+ * Allocate system pages for the collected device pages.  Return false when
+ * the page of a CPU fault got none (the fault then reports OOM).
+ */
+static bool svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
 			      struct page *fault_page)
 {
+	bool ok = true;
 	unsigned long i;
 
 	for (i = 0; i < mig->args.npages; i++) {
@@ -277,12 +284,15 @@ static void svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
 		dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
 				       (spage == fault_page ? 0 : __GFP_NORETRY),
 				       vma, mig->args.start + i * PAGE_SIZE);
-		if (!dpage)
+		if (!dpage) {
+			ok &= spage != fault_page;
 			continue;
+		}
 		lock_page(dpage);
 		mig->args.dst[i] = migrate_pfn(page_to_pfn(dpage)) |
 				   (s & MIGRATE_PFN_WRITE);
 	}
+	return ok;
 }
 
 /*
@@ -314,14 +324,13 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 		migrate_vma_finalize(&mig.args);
 		goto out;
 	}
-	svmx_alloc_system(&mig, vma, fault_page);
+	if (!svmx_alloc_system(&mig, vma, fault_page))
+		ret = -ENOMEM;
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
 	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_finalize(&mig.args);
 	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, start, cnt);
-	if (fault_page && !mig.migrated)
-		ret = -ENOMEM;
 out:
 	svmx_mig_free(&mig);
 	return ret;
