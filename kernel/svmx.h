@@ -227,6 +227,9 @@ struct svmx_block {
  * @regions: per 2 MiB region history (xa_mk_value() codes)
  * @stats: totals of this binding
  * @node: on @sdev->ctxs
+ * @suspend: invalidations in progress; device work waits for zero before
+ *	touching the page table again
+ * @resume: woken when @suspend drops to zero
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -239,6 +242,8 @@ struct svmx_ctx {
 	struct xarray regions;
 	struct svmx_counters stats;
 	struct list_head node;
+	atomic_t suspend;
+	wait_queue_head_t resume;
 };
 
 #define SVMX_PTE_WRITE	1UL

@@ -12,8 +12,10 @@
  * called with it held (page-table entries are stored with GFP_ATOMIC after
  * a GFP_KERNEL reservation outside the lock), and lockdep is taught that
  * at context creation.  Device work never holds @pt_lock for longer than
- * one page access, so invalidation preempts device work instead of waiting
- * for it.
+ * one page access, and an invalidation first suspends the context's queue
+ * (@suspend): the engine finishes the piece it is on and waits before its
+ * next one, the notifier clears the entries and resumes the queue.  So
+ * invalidation preempts device work instead of waiting for it.
  */
 #include <linux/bitfield.h>
 #include <linux/sched/mm.h>
@@ -21,6 +23,12 @@
 
 #include "svmx.h"
 #include "svmx_trace.h"
+
+static void svmx_queue_resume(struct svmx_ctx *ctx)
+{
+	if (atomic_dec_and_test(&ctx->suspend))
+		wake_up_all(&ctx->resume);
+}
 
 static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 			    const struct mmu_notifier_range *range,
@@ -32,16 +40,21 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 	unsigned long idx, cleared = 0;
 	void *entry;
 
-	if (mmu_notifier_range_blockable(range))
+	/* Stop the device queue: it finishes at most the piece it is on. */
+	atomic_inc(&ctx->suspend);
+	if (mmu_notifier_range_blockable(range)) {
 		mutex_lock(&ctx->pt_lock);
-	else if (!mutex_trylock(&ctx->pt_lock))
+	} else if (!mutex_trylock(&ctx->pt_lock)) {
+		svmx_queue_resume(ctx);
 		return false;
+	}
 	mmu_interval_set_seq(mni, cur_seq);
 	xa_for_each_range(&ctx->pt, idx, entry, first, last) {
 		xa_erase(&ctx->pt, idx);
 		cleared++;
 	}
 	mutex_unlock(&ctx->pt_lock);
+	svmx_queue_resume(ctx);
 	if (cleared)
 		trace_svmx_invalidate(ctx->sdev->id, range->start, range->end,
 				      range->event, cleared);
@@ -77,6 +90,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	mutex_init(&ctx->lock);
 	mt_init(&ctx->advice);
 	xa_init(&ctx->regions);
+	init_waitqueue_head(&ctx->resume);
 
 	/* pt_lock is taken from reclaim (the notifier): tell lockdep. */
 	fs_reclaim_acquire(GFP_KERNEL);

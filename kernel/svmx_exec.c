@@ -173,6 +173,15 @@ static void svmx_charge(struct svmx_ctx *ctx, const struct svmx_op *op,
 	}
 }
 
+/* The queue is suspended by an invalidation: wait for the resume. */
+static void svmx_queue_wait(struct svmx_ctx *ctx, struct svmx_counters *cnt)
+{
+	if (likely(!atomic_read(&ctx->suspend)))
+		return;
+	cnt->preemptions++;
+	wait_event(ctx->resume, !atomic_read(&ctx->suspend));
+}
+
 /* Execute one piece; 1 when it needs a device fault first. */
 static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 			  const struct svmx_piece *p, void *bounce,
@@ -182,6 +191,7 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 	struct page *page;
 	void *kaddr;
 
+	svmx_queue_wait(ctx, cnt);
 	mutex_lock(&ctx->pt_lock);
 	page = svmx_translate(ctx, p->va, p->access);
 	if (!page) {

@@ -431,6 +431,7 @@ static const char * const svmx_counter_names[] = {
 	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
 	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
 	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
+	"preemptions",
 };
 
 static int svmx_stats_show(struct seq_file *m, void *unused)

@@ -116,6 +116,7 @@ struct svmx_op {
  * @pingpong:		CPU<->device direction changes of a 2 MiB region
  * @policy_fallbacks:	decisions rejected and replaced by the default
  * @modeled_ns:		modeled device time in nanoseconds
+ * @preemptions:	device work suspended by an invalidation, then resumed
  */
 struct svmx_counters {
 	__u64 faults;
@@ -134,6 +135,7 @@ struct svmx_counters {
 	__u64 pingpong;
 	__u64 policy_fallbacks;
 	__u64 modeled_ns;
+	__u64 preemptions;
 };
 
 /**
