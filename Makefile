@@ -44,7 +44,7 @@ BPFDIR := $(CACHED_KERNEL)/bpf
 
 export SVMX_TOP := $(TOP)
 
-.PHONY: all module deps kernel selftests test check demo bench clean help
+.PHONY: all module deps kernel selftests tools test check demo bench clean help
 
 all: module ## build kernel/svmx.ko (and the KUnit module)
 
@@ -74,13 +74,16 @@ kernel: ## build the test kernel into the cache (DEBUG=1: the debug variant)
 selftests: module ## build the in-VM selftests
 	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
 
+tools: module ## build the user-space tools (workloads, bench)
+	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
+
 test: selftests ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
 
 check: ## host-side static checks only (checkpatch, shell syntax)
 	$(Q)tests/host-checks $(KSRC)
 
-demo: selftests ## boot the VM, load svmx, run a workload and show what it did
+demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
 	$(Q)tools/demo $(KFLAG)
 
 bench: selftests ## run the benchmarks in the VM and print the tables

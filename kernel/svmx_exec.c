@@ -18,7 +18,10 @@
  * the mapping is invalidated, the work resumes and faults again.
  *
  * Every piece is charged to the modeled device clock by where its page
- * lives (local, peer or system memory).
+ * lives (local, peer or system memory): one access latency per piece (the
+ * accesses within a page are pipelined) plus its bytes at that memory's
+ * bandwidth.  Accesses are counted one per piece, or one per element for
+ * ATOMIC_ADD.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -155,11 +158,12 @@ static void svmx_charge(struct svmx_ctx *ctx, const struct svmx_op *op,
 	const struct svmx_cost_params *cost = &ctx->sdev->cost;
 	u64 n = 1, bytes = p->len;
 
+	/* The accesses of a piece are pipelined: one latency per piece. */
 	if (op->opcode == SVMX_OP_ATOMIC_ADD) {
 		n = p->len;
-		bytes = sizeof(u64);
+		bytes = n * sizeof(u64);
 	}
-	cnt->modeled_ns += n * svmx_cost_access(cost, kind, bytes);
+	cnt->modeled_ns += svmx_cost_access(cost, kind, bytes);
 	switch (kind) {
 	case SVMX_MEM_LOCAL:
 		cnt->local_accesses += n;
