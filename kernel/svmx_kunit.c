@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for svmx's pure logic: chunk arithmetic, range validation,
- * the cost model and the device-memory allocator.  Built as svmx_kunit.ko when the kernel has CONFIG_KUNIT;
- * loading it runs the suites and leaves KTAP in debugfs (kunit/<suite>).
+ * the cost model and the device-memory allocator.  Built as svmx_kunit.ko
+ * when the kernel has CONFIG_KUNIT; loading it (after svmx.ko) runs the
+ * suites and leaves KTAP in debugfs (kunit/<suite>).
  */
 #include <kunit/test.h>
 #include <linux/genalloc.h>
