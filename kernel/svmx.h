@@ -447,6 +447,9 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 			   unsigned long start, unsigned long end,
 			   struct svmx_counters *cnt);
+int svmx_migrate_device_to_system(struct svmx_device *sdev,
+				  struct vm_area_struct *vma, unsigned long start,
+				  unsigned long end, struct svmx_counters *cnt);
 vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		     struct svmx_counters *cnt);

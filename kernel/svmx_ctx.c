@@ -125,18 +125,52 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	return ctx;
 }
 
+/*
+ * Give back the device memory this binding filled: every 2 MiB region it
+ * migrated into the device is migrated back, if the process still lives
+ * (at exit the pages are already gone with the address space).
+ */
+static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
+{
+	struct svmx_counters cnt = {};
+	unsigned long idx;
+	void *entry;
+
+	if (!mmget_not_zero(ctx->mm))
+		return;
+	mmap_read_lock(ctx->mm);
+	xa_for_each(&ctx->regions, idx, entry) {
+		unsigned long addr = idx << SVMX_REGION_SHIFT;
+		unsigned long end = addr + BIT(SVMX_REGION_SHIFT);
+		struct vm_area_struct *vma;
+
+		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
+			addr = max(addr, vma->vm_start);
+			svmx_migrate_device_to_system(ctx->sdev, vma, addr,
+						      min(end, vma->vm_end), &cnt);
+			addr = vma->vm_end;
+			if (addr >= end)
+				break;
+		}
+	}
+	mmap_read_unlock(ctx->mm);
+	mmput(ctx->mm);
+	svmx_device_account(ctx->sdev, &cnt);
+}
+
 /**
  * svmx_ctx_destroy() - unbind
  * @ctx: the context
  *
- * Device page-table entries go away; pages resident in device memory stay
- * where they are (they are the process's data) until the process touches
- * them, exits, or the module is unloaded.
+ * Device page-table entries go away, and the device memory the binding
+ * filled is given back: its pages migrate to system memory (the data stays
+ * intact).  Pages another binding migrated stay where they are.
  */
 void svmx_ctx_destroy(struct svmx_ctx *ctx)
 {
 	struct svmx_device *sdev = ctx->sdev;
 
+	svmx_ctx_release_memory(ctx);
 	mutex_lock(&sdev->ctx_lock);
 	list_del(&ctx->node);
 	mutex_unlock(&sdev->ctx_lock);

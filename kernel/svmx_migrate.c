@@ -267,7 +267,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
  * the page of a CPU fault got none (the fault then reports OOM).
  */
 static bool svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
-			      struct page *fault_page)
+			      struct page *fault_page, struct svmx_device *only)
 {
 	bool ok = true;
 	unsigned long i;
@@ -279,6 +279,8 @@ static bool svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
 
 		mig->args.dst[i] = 0;
 		if (!spage || !(s & MIGRATE_PFN_MIGRATE))
+			continue;
+		if (only && svmx_page_block(spage)->sdev != only)
 			continue;
 		mig->collected++;
 		dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
@@ -297,12 +299,14 @@ static bool svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
 
 /*
  * Migrate every svmx page owned by @owner in [start, end) of @vma back to
- * system memory.  @fault_page is the page of a CPU fault, or NULL.
+ * system memory, or only those of device @only when it is not NULL.
+ * @fault_page is the page of a CPU fault, or NULL.
  */
 static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 					struct vm_area_struct *vma,
 					unsigned long start, unsigned long end,
 					struct page *fault_page,
+					struct svmx_device *only,
 					struct svmx_counters *cnt)
 {
 	struct svmx_mig mig;
@@ -324,7 +328,7 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 		migrate_vma_finalize(&mig.args);
 		goto out;
 	}
-	if (!svmx_alloc_system(&mig, vma, fault_page))
+	if (!svmx_alloc_system(&mig, vma, fault_page, only))
 		ret = -ENOMEM;
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
@@ -362,9 +366,27 @@ int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 		if (!svmx_device_owner_first(id))
 			continue;
 		ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start,
-						   end, NULL, cnt);
+						   end, NULL, NULL, cnt);
 	}
 	return ret;
+}
+
+/**
+ * svmx_migrate_device_to_system() - bring one device's pages of a range back
+ * @sdev: the device
+ * @vma: the VMA; mmap lock held for read
+ * @start: page-aligned start within @vma
+ * @end: page-aligned end within @vma
+ * @cnt: counters of the caller
+ *
+ * Return: 0 or a negative errno.
+ */
+int svmx_migrate_device_to_system(struct svmx_device *sdev,
+				  struct vm_area_struct *vma, unsigned long start,
+				  unsigned long end, struct svmx_counters *cnt)
+{
+	return svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start, end,
+					    NULL, sdev, cnt);
 }
 
 /**
@@ -397,7 +419,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
 	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
 	ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, span.start,
-					   span.end, vmf->page, &cnt);
+					   span.end, vmf->page, NULL, &cnt);
 	trace_svmx_cpu_fault(sdev->id, vmf->address, order, cnt.pages_to_system, ret);
 	if (cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
