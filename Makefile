@@ -77,7 +77,7 @@ selftests: module ## build the in-VM selftests
 tools: module ## build the user-space tools (workloads, bench)
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 
-test: selftests ## run host checks and every VM suite; last line "N passed, N failed"
+test: selftests tools ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
 
 check: ## host-side static checks only (checkpatch, shell syntax)
@@ -86,7 +86,7 @@ check: ## host-side static checks only (checkpatch, shell syntax)
 demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
 	$(Q)tools/demo $(KFLAG)
 
-bench: selftests ## run the benchmarks in the VM and print the tables
+bench: selftests tools ## run the benchmarks in the VM and print the tables
 	$(Q)tools/bench $(KFLAG)
 
 clean: ## remove build output (not the kernel cache)
