@@ -33,6 +33,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@
 #define MAX_REPS	99
 #define COPYBENCH	"/sys/kernel/debug/svmx/copybench"
 #define COPYBENCH_MAX	262144UL
+#define MAX_SINGLE_PAGES 16384UL
 #define TARGET_VS_HMM	1.5	/* svmx >= 1.5x test_hmm, 2 MiB rows */
 #define TARGET_VS_COPY	0.5	/* svmx >= 50% of the in-kernel copy */
 
@@ -95,7 +97,8 @@ struct set {
 	size_t npages;
 	size_t ncalls;
 	size_t call_len;
-	size_t stride;
+	size_t stride;		/* between the starts of two calls */
+	size_t page_step;	/* between two pages of the set */
 	uint64_t tag;
 };
 
@@ -172,8 +175,7 @@ static void set_fill(struct set *set)
 	size_t i;
 
 	for (i = 0; i < set->npages; i++) {
-		char *p = set->base + (set->call_len == PAGE_SZ ?
-				       i * set->stride : i * PAGE_SZ);
+		char *p = set->base + i * set->page_step;
 
 		memset(p, (int)(i & 0xff), PAGE_SZ);
 		*(uint64_t *)p = set->tag ^ i;
@@ -186,8 +188,7 @@ static size_t set_check(const struct set *set)
 	size_t i;
 
 	for (i = 0; i < set->npages; i++) {
-		const char *p = set->base + (set->call_len == PAGE_SZ ?
-					     i * set->stride : i * PAGE_SZ);
+		const char *p = set->base + i * set->page_step;
 
 		if (*(const uint64_t *)p != (set->tag ^ i) ||
 		    p[PAGE_SZ - 1] != (char)(i & 0xff))
@@ -218,6 +219,7 @@ static int set_alloc_chunks(struct set *set, size_t bytes, uint64_t tag)
 	set->ncalls = 1;
 	set->call_len = bytes;
 	set->stride = bytes;
+	set->page_step = PAGE_SZ;
 	set->tag = tag;
 	set_fill(set);
 	return 0;
@@ -244,6 +246,7 @@ static int set_alloc_pages(struct set *set, size_t npages, uint64_t tag)
 	set->ncalls = npages;
 	set->call_len = PAGE_SZ;
 	set->stride = 2 * PAGE_SZ;
+	set->page_step = 2 * PAGE_SZ;
 	set->tag = tag;
 	set_fill(set);
 	return 0;
@@ -353,7 +356,7 @@ static int run_pass(const struct engine_ctx *e, const struct set *set,
 		    enum dir dir, uint64_t *ns, size_t *bad_call,
 		    uint64_t *bad_moved)
 {
-	uint64_t want = set->call_len / PAGE_SZ, moved, t0;
+	uint64_t want = set->call_len / PAGE_SZ, moved = 0, t0;
 	size_t i;
 	int ret = 0;
 
@@ -517,12 +520,14 @@ static void bench_engine(struct bench *b, enum engine id, unsigned int rep)
 	struct engine_ctx e;
 	int g, d, ret;
 
-	ret = engine_open(&e, id, b->o, b->bounce, b->o->chunk_mib << 20);
+	ret = engine_open(&e, id, b->o, b->bounce, b->bounce_len);
 	if (ret) {
 		for (g = 0; g < NR_GRANS; g++)
 			for (d = 0; d < NR_DIRS; d++)
 				series_fail(&b->res.s[g][d][id], ret, "open %s: %s",
-					    engine_name[id], strerror(-ret));
+					    engine_name[id], ret == -ENOSPC ?
+					    "device memory smaller than the set (mem_mb)" :
+					    strerror(-ret));
 		return;
 	}
 	for (g = 0; g < NR_GRANS; g++)
@@ -556,8 +561,9 @@ static void bench_run(struct bench *b)
 	int g;
 
 	for (rep = 0; rep <= b->o->reps; rep++) {
-		bench_engine(b, ENG_SVMX, rep);
-		bench_engine(b, ENG_HMM, rep);
+		/* Alternate the order so that neither driver always goes first. */
+		bench_engine(b, rep % 2 ? ENG_HMM : ENG_SVMX, rep);
+		bench_engine(b, rep % 2 ? ENG_SVMX : ENG_HMM, rep);
 		for (g = 0; g < NR_GRANS; g++)
 			record_copy(&b->res, g, set_pages[g], rep);
 	}
@@ -662,21 +668,27 @@ static void print_ratios(const struct report *rp)
 {
 	int g, d;
 
-	printf("\n%-5s %-10s %14s %-6s %14s %-6s\n", "chunk", "direction",
-	       "svmx/test_hmm", "", "svmx/copy", "");
+	printf("\n%-5s %-10s %14s %-6s %14s\n", "chunk", "direction",
+	       "svmx/test_hmm", "", "svmx/copy");
 	for (g = 0; g < NR_GRANS; g++)
 		for (d = 0; d < NR_DIRS; d++) {
 			const struct figure *f = rp->fig[g][d];
 			bool hmm_ok = f[ENG_SVMX].ok && f[ENG_HMM].ok;
 			bool copy_ok = f[ENG_SVMX].ok && f[ENG_COPY].ok;
 
-			printf("%-5s %-10s %13.2fx %-6s %13.0f%% %-6s\n",
-			       gran_name[g], dir_name[d], rp->vs_hmm[g][d],
-			       g == GRAN_CHUNK ? verdict(hmm_ok, rp->vs_hmm[g][d],
-							 TARGET_VS_HMM) : "",
-			       100.0 * rp->vs_copy[g][d],
-			       g == GRAN_CHUNK ? verdict(copy_ok, rp->vs_copy[g][d],
-							 TARGET_VS_COPY) : "");
+			printf("%-5s %-10s ", gran_name[g], dir_name[d]);
+			if (hmm_ok)
+				printf("%13.2fx ", rp->vs_hmm[g][d]);
+			else
+				printf("%14s ", "-");
+			printf("%-6s ", g == GRAN_CHUNK ? verdict(hmm_ok,
+				rp->vs_hmm[g][d], TARGET_VS_HMM) : "");
+			if (copy_ok)
+				printf("%13.0f%% ", 100.0 * rp->vs_copy[g][d]);
+			else
+				printf("%14s ", "-");
+			printf("%s\n", g == GRAN_CHUNK ? verdict(copy_ok,
+				rp->vs_copy[g][d], TARGET_VS_COPY) : "");
 		}
 }
 
@@ -718,6 +730,8 @@ static struct json_object *json_row(const struct figure *f,
 	json_object_object_add(row, "valid", json_object_new_boolean(f->ok));
 	if (f->ok) {
 		json_object_object_add(row, "median_ns", json_object_new_int64(f->ns));
+		json_object_object_add(row, "min_ns", json_object_new_int64(f->lo));
+		json_object_object_add(row, "max_ns", json_object_new_int64(f->hi));
 		json_object_object_add(row, "gb_per_s", json_num(f->gbps));
 		json_object_object_add(row, "us_per_page", json_num(f->us_per_page));
 	} else {
@@ -762,6 +776,7 @@ static struct json_object *json_config(const struct report *rp,
 	json_object_object_add(c, "chunk_set_pages", json_object_new_int64(rp->pages[GRAN_CHUNK]));
 	json_object_object_add(c, "single_pages", json_object_new_int64(o->pages));
 	json_object_object_add(c, "reps", json_object_new_int(o->reps));
+	json_object_object_add(c, "cpus", json_object_new_int(sysconf(_SC_NPROCESSORS_ONLN)));
 	if (!uname(&u))
 		json_object_object_add(c, "kernel", json_object_new_string(u.release));
 	return c;
@@ -808,16 +823,17 @@ static void usage(FILE *f, const char *prog)
 "\n"
 "  -d, --svmx-device N   use /dev/svmxN (default 0)\n"
 "  -D, --hmm-device N    use /dev/hmm_dmirrorN (default 0)\n"
-"  -s, --size MIB        2 MiB-chunk set, a multiple of 2 (default 64)\n"
-"  -p, --pages N         single-page set (default 2048)\n"
-"  -r, --reps N          timed repetitions, 1-%d (default 7)\n"
+"  -s, --size MIB        2 MiB-chunk set, a multiple of 2 up to 1024\n"
+"                        (default 64); svmx needs mem_mb at least as big\n"
+"  -p, --pages N         single-page set, up to %lu (default 2048)\n"
+"  -r, --reps N          timed repetitions, 1-%d (default 11)\n"
 "  -j, --json[=FILE]     write the results as JSON to FILE as well as the\n"
 "                        table; without FILE, print JSON instead of the table\n"
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 when every row was measured (whether or not the targets\n"
 "are met), 1 when a row could not be measured, 2 on a usage error.\n",
-		prog, MAX_REPS);
+		prog, MAX_SINGLE_PAGES, MAX_REPS);
 }
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max,
@@ -848,7 +864,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	unsigned long v;
 	int c, ret = 0;
 
-	*o = (struct opts){ .chunk_mib = 64, .pages = 2048, .reps = 7 };
+	*o = (struct opts){ .chunk_mib = 64, .pages = 2048, .reps = 11 };
 	while (!ret && (c = getopt_long(argc, argv, "d:D:s:p:r:j::h", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -862,7 +878,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				ret = -EINVAL;
 			break;
 		case 'p':
-			ret = parse_ulong(optarg, 1, COPYBENCH_MAX / 4, &o->pages);
+			/* Two VMAs per page: stay well below vm.max_map_count. */
+			ret = parse_ulong(optarg, 1, MAX_SINGLE_PAGES, &o->pages);
 			break;
 		case 'r':
 			ret = parse_ulong(optarg, 1, MAX_REPS, &v);
