@@ -404,13 +404,15 @@ static int copybench_write(unsigned long pages)
 {
 	char buf[32];
 	int fd, len, ret = 0;
+	ssize_t n;
 
 	fd = open(COPYBENCH, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%lu", pages);
-	if (write(fd, buf, len) != len)
-		ret = -errno;
+	n = write(fd, buf, len);
+	if (n != len)
+		ret = n < 0 ? -errno : -EIO;
 	close(fd);
 	return ret;
 }
