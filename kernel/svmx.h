@@ -220,8 +220,10 @@ struct svmx_block {
  * @sdev: the device
  * @mm: the bound mm (mmgrab reference)
  * @notifier: covers the whole address space; invalidations clear @pt
- * @pt_lock: protects @pt and orders it against @notifier's sequence
- * @pt: device page table: vpn -> page pointer tagged SVMX_PTE_WRITE
+ * @pt_lock: protects the entries of @pt and orders them against
+ *	@notifier's sequence
+ * @pt: device page table: 2 MiB region index -> struct svmx_pt_leaf;
+ *	leaves are created outside @pt_lock and freed only with the context
  * @lock: protects @stats and the read-modify-write of @advice
  * @advice: SVMX_IOC_ADVISE hints, maple tree of xa_mk_value() codes
  * @regions: per 2 MiB region history (xa_mk_value() codes)
@@ -247,6 +249,29 @@ struct svmx_ctx {
 };
 
 #define SVMX_PTE_WRITE	1UL
+#define SVMX_PT_LEAF_ENTRIES	BIT(SVMX_REGION_SHIFT - PAGE_SHIFT)
+
+/**
+ * struct svmx_pt_leaf - last level of a device page table
+ * @nr_valid: entries in use, so invalidation skips empty leaves
+ * @pte: struct page pointer | SVMX_PTE_WRITE, or 0
+ */
+struct svmx_pt_leaf {
+	unsigned int nr_valid;
+	unsigned long pte[SVMX_PT_LEAF_ENTRIES];
+};
+
+int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
+unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va);
+void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
+		 bool write);
+unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
+			    unsigned long end);
+
+static inline struct page *svmx_pte_page(unsigned long pte)
+{
+	return (struct page *)(pte & ~SVMX_PTE_WRITE);
+}
 
 /* ---------------------------------------------------------------------
  * Policy interface (svmx_policy.c)
@@ -399,6 +424,7 @@ u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 extern unsigned int svmx_nr_devices;
 struct svmx_device *svmx_device_get(unsigned int id);
 bool svmx_device_owner_first(unsigned int id);
+bool svmx_owner_resident(void *owner);
 
 unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
 void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);

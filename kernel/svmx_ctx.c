@@ -7,11 +7,15 @@
  * writable or not), an mmu_interval_notifier over the whole address space,
  * the advice ranges, and per 2 MiB region history for policies.
  *
- * Locking: @pt_lock protects the page table and is taken by the notifier,
+ * The page table has two levels: an xarray of 2 MiB regions whose leaves
+ * hold 512 entries, so a chunk is published or invalidated with an array
+ * walk.  Leaves are allocated before the lock is taken and live as long as
+ * the context.
+ *
+ * Locking: @pt_lock protects the entries and is taken by the notifier,
  * which can be called from reclaim; so nothing that can enter reclaim is
- * called with it held (page-table entries are stored with GFP_ATOMIC after
- * a GFP_KERNEL reservation outside the lock), and lockdep is taught that
- * at context creation.  Device work never holds @pt_lock for longer than
+ * called with it held (leaves are allocated outside it), and lockdep is
+ * taught that at context creation.  Device work never holds @pt_lock for longer than
  * one page access, and an invalidation first suspends the context's queue
  * (@suspend): the engine finishes the piece it is on and waits before its
  * next one, the notifier clears the entries and resumes the queue.  So
@@ -24,6 +28,121 @@
 #include "svmx.h"
 #include "svmx_trace.h"
 
+/* ---------------------------------------------------------------------
+ * Device page table: an xarray of 2 MiB leaves with 512 entries each, so
+ * that publishing and invalidating a chunk are array walks, not 512 tree
+ * operations.
+ */
+
+static struct svmx_pt_leaf *svmx_pt_leaf(struct svmx_ctx *ctx, unsigned long va)
+{
+	return xa_load(&ctx->pt, va >> SVMX_REGION_SHIFT);
+}
+
+static unsigned int svmx_pt_index(unsigned long va)
+{
+	return (va >> PAGE_SHIFT) & (SVMX_PT_LEAF_ENTRIES - 1);
+}
+
+/**
+ * svmx_pt_prepare() - create the leaves covering a range
+ * @ctx: the context; pt_lock must NOT be held (allocates with GFP_KERNEL)
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end)
+{
+	unsigned long idx;
+
+	for (idx = start >> SVMX_REGION_SHIFT;
+	     idx <= (end - 1) >> SVMX_REGION_SHIFT; idx++) {
+		struct svmx_pt_leaf *leaf;
+		int ret;
+
+		if (xa_load(&ctx->pt, idx))
+			continue;
+		leaf = kzalloc(sizeof(*leaf), GFP_KERNEL);
+		if (!leaf)
+			return -ENOMEM;
+		ret = xa_insert(&ctx->pt, idx, leaf, GFP_KERNEL);
+		if (ret)
+			kfree(leaf);
+		if (ret && ret != -EBUSY)
+			return ret;
+	}
+	return 0;
+}
+
+/**
+ * svmx_pt_get() - the device page-table entry of an address
+ * @ctx: the context; pt_lock held
+ * @va: the address
+ *
+ * Return: the entry (see svmx_pte_page()), or 0.
+ */
+unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va)
+{
+	struct svmx_pt_leaf *leaf = svmx_pt_leaf(ctx, va);
+
+	return leaf ? leaf->pte[svmx_pt_index(va)] : 0;
+}
+
+/**
+ * svmx_pt_set() - install a device page-table entry
+ * @ctx: the context; pt_lock held, leaf prepared
+ * @va: the address
+ * @page: the page mapped (system, local or peer device page)
+ * @write: the mapping is writable
+ */
+void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
+		 bool write)
+{
+	struct svmx_pt_leaf *leaf = svmx_pt_leaf(ctx, va);
+	unsigned long *pte = &leaf->pte[svmx_pt_index(va)];
+
+	if (!*pte)
+		leaf->nr_valid++;
+	*pte = (unsigned long)page | (write ? SVMX_PTE_WRITE : 0);
+}
+
+/**
+ * svmx_pt_clear() - remove the entries of a range
+ * @ctx: the context; pt_lock held
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * Return: the number of entries removed.
+ */
+unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
+			    unsigned long end)
+{
+	unsigned long first = start >> SVMX_REGION_SHIFT;
+	unsigned long last = (end - 1) >> SVMX_REGION_SHIFT;
+	struct svmx_pt_leaf *leaf;
+	unsigned long idx, cleared = 0;
+
+	xa_for_each_range(&ctx->pt, idx, leaf, first, last) {
+		unsigned int i, from = 0, to = SVMX_PT_LEAF_ENTRIES;
+
+		if (!leaf->nr_valid)
+			continue;
+		if (idx == first)
+			from = svmx_pt_index(start);
+		if (idx == last)
+			to = svmx_pt_index(end - 1) + 1;
+		for (i = from; i < to && leaf->nr_valid; i++) {
+			if (!leaf->pte[i])
+				continue;
+			leaf->pte[i] = 0;
+			leaf->nr_valid--;
+			cleared++;
+		}
+	}
+	return cleared;
+}
+
 static void svmx_queue_resume(struct svmx_ctx *ctx)
 {
 	if (atomic_dec_and_test(&ctx->suspend))
@@ -35,10 +154,7 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 			    unsigned long cur_seq)
 {
 	struct svmx_ctx *ctx = container_of(mni, struct svmx_ctx, notifier);
-	unsigned long first = range->start >> PAGE_SHIFT;
-	unsigned long last = (range->end - 1) >> PAGE_SHIFT;
-	unsigned long idx, cleared = 0;
-	void *entry;
+	unsigned long cleared;
 
 	/* Stop the device queue: it finishes at most the piece it is on. */
 	atomic_inc(&ctx->suspend);
@@ -49,10 +165,7 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 		return false;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
-	xa_for_each_range(&ctx->pt, idx, entry, first, last) {
-		xa_erase(&ctx->pt, idx);
-		cleared++;
-	}
+	cleared = svmx_pt_clear(ctx, range->start, range->end);
 	mutex_unlock(&ctx->pt_lock);
 	svmx_queue_resume(ctx);
 	if (cleared)
@@ -169,12 +282,16 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 void svmx_ctx_destroy(struct svmx_ctx *ctx)
 {
 	struct svmx_device *sdev = ctx->sdev;
+	struct svmx_pt_leaf *leaf;
+	unsigned long idx;
 
 	svmx_ctx_release_memory(ctx);
 	mutex_lock(&sdev->ctx_lock);
 	list_del(&ctx->node);
 	mutex_unlock(&sdev->ctx_lock);
 	mmu_interval_notifier_remove(&ctx->notifier);
+	xa_for_each(&ctx->pt, idx, leaf)
+		kfree(leaf);
 	xa_destroy(&ctx->pt);
 	xa_destroy(&ctx->regions);
 	mtree_destroy(&ctx->advice);

@@ -113,13 +113,11 @@ static bool svmx_iter_next(struct svmx_op_iter *it, struct svmx_piece *p)
 static struct page *svmx_translate(struct svmx_ctx *ctx, unsigned long va,
 				   u32 access)
 {
-	void *e = xa_load(&ctx->pt, va >> PAGE_SHIFT);
+	unsigned long pte = svmx_pt_get(ctx, va);
 
-	if (!e)
+	if (access != SVMX_ACCESS_READ && !(pte & SVMX_PTE_WRITE))
 		return NULL;
-	if (access != SVMX_ACCESS_READ && !(xa_pointer_tag(e) & SVMX_PTE_WRITE))
-		return NULL;
-	return xa_untag_pointer(e);
+	return svmx_pte_page(pte);
 }
 
 static void svmx_touch_memory(const struct svmx_op *op, const struct svmx_piece *p,

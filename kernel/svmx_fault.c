@@ -35,7 +35,7 @@ static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 	return svmx_page_block(page)->sdev == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
 }
 
-/* Publish valid entries of @pfns; pt_lock held, space reserved. */
+/* Publish valid entries of @pfns; pt_lock held, leaves prepared. */
 static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 			 const unsigned long *pfns, unsigned long npages,
 			 struct svmx_counters *cnt)
@@ -44,14 +44,12 @@ static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 
 	for (i = 0; i < npages; i++) {
 		struct page *page;
-		unsigned long tag;
 
 		if (!(pfns[i] & HMM_PFN_VALID))
 			continue;
 		page = hmm_pfn_to_page(pfns[i]);
-		tag = (pfns[i] & HMM_PFN_WRITE) ? SVMX_PTE_WRITE : 0;
-		xa_store(&ctx->pt, (start >> PAGE_SHIFT) + i,
-			 xa_tag_pointer(page, tag), GFP_NOWAIT | __GFP_NOWARN);
+		svmx_pt_set(ctx, start + i * PAGE_SIZE, page,
+			    pfns[i] & HMM_PFN_WRITE);
 		switch (svmx_page_kind(ctx->sdev, page)) {
 		case SVMX_MEM_SYSTEM:
 			nr_sys++;
@@ -99,11 +97,9 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 	range.hmm_pfns = kvcalloc(npages, sizeof(*range.hmm_pfns), GFP_KERNEL);
 	if (!range.hmm_pfns)
 		return -ENOMEM;
-	for (i = 0; i < npages; i++) {
-		ret = xa_reserve(&ctx->pt, (start >> PAGE_SHIFT) + i, GFP_KERNEL);
-		if (ret)
-			goto out;
-	}
+	ret = svmx_pt_prepare(ctx, start, end);
+	if (ret)
+		goto out;
 
 	for (tries = 0; tries < SVMX_MAP_RETRIES; tries++) {
 		memset(range.hmm_pfns, 0, npages * sizeof(*range.hmm_pfns));
@@ -243,11 +239,11 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 
 static bool svmx_pte_allows(struct svmx_ctx *ctx, unsigned long addr, u32 access)
 {
-	void *e = xa_load(&ctx->pt, addr >> PAGE_SHIFT);
+	unsigned long pte = svmx_pt_get(ctx, addr);
 
-	if (!e)
+	if (!pte)
 		return false;
-	return access == SVMX_ACCESS_READ || (xa_pointer_tag(e) & SVMX_PTE_WRITE);
+	return access == SVMX_ACCESS_READ || (pte & SVMX_PTE_WRITE);
 }
 
 /**
@@ -430,14 +426,21 @@ int svmx_snapshot(struct svmx_ctx *ctx, unsigned long start,
 	}
 	mmap_read_unlock(ctx->mm);
 
-	mutex_lock(&ctx->pt_lock);
 	for (i = 0; i < npages; i++) {
-		void *e = xa_load(&ctx->pt, (start >> PAGE_SHIFT) + i);
+		unsigned long pte;
 
-		if (!e)
+		/* A leaf at a time: the notifier never waits long. */
+		if (i % SVMX_PT_LEAF_ENTRIES == 0) {
+			if (i)
+				mutex_unlock(&ctx->pt_lock);
+			cond_resched();
+			mutex_lock(&ctx->pt_lock);
+		}
+		pte = svmx_pt_get(ctx, start + i * PAGE_SIZE);
+		if (!pte)
 			continue;
 		loc[i] |= SVMX_SNAP_DEV_MAPPED;
-		if (xa_pointer_tag(e) & SVMX_PTE_WRITE)
+		if (pte & SVMX_PTE_WRITE)
 			loc[i] |= SVMX_SNAP_DEV_WRITE;
 	}
 	mutex_unlock(&ctx->pt_lock);

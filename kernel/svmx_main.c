@@ -74,6 +74,25 @@ bool svmx_device_owner_first(unsigned int id)
 }
 
 /**
+ * svmx_owner_resident() - whether any device of a pgmap owner holds pages
+ * @owner: the owner
+ *
+ * Lets whole-range passes skip owners with nothing in device memory.
+ *
+ * Return: true if some device with @owner has resident pages.
+ */
+bool svmx_owner_resident(void *owner)
+{
+	unsigned int id;
+
+	for (id = 0; id < svmx_nr_devices; id++)
+		if (svmx_devices[id]->owner == owner &&
+		    svmx_resident_pages(svmx_devices[id]))
+			return true;
+	return false;
+}
+
+/**
  * svmx_counters_add() - add one set of counters to another
  * @dst: accumulated into
  * @src: added

@@ -262,38 +262,63 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	return 0;
 }
 
+/* alloc_pages_bulk_array() was renamed alloc_pages_bulk() in 6.14. */
+#ifdef alloc_pages_bulk_array
+#define svmx_alloc_pages_bulk(gfp, nr, pages) alloc_pages_bulk_array(gfp, nr, pages)
+#else
+#define svmx_alloc_pages_bulk(gfp, nr, pages) alloc_pages_bulk(gfp, nr, pages)
+#endif
+
 /*
- * Allocate system pages for the collected device pages.  Return false when
- * the page of a CPU fault got none (the fault then reports OOM).
+ * Give every collected device page in @src (of device @only, when not
+ * NULL) a locked system page in @dst, allocated in bulk.  Return false when
+ * @fault_page, the page of a CPU fault, got none.
  */
-static bool svmx_alloc_system(struct svmx_mig *mig, struct vm_area_struct *vma,
-			      struct page *fault_page, struct svmx_device *only)
+static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
+			      unsigned long *dst, unsigned long npages,
+			      struct page *fault_page, struct svmx_device *only,
+			      gfp_t gfp)
 {
+	unsigned long i, n = 0, k = 0;
+	struct page **pages;
 	bool ok = true;
-	unsigned long i;
 
-	for (i = 0; i < mig->args.npages; i++) {
-		unsigned long s = mig->args.src[i];
-		struct page *spage = migrate_pfn_to_page(s);
-		struct page *dpage;
+	for (i = 0; i < npages; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]);
 
-		mig->args.dst[i] = 0;
-		if (!spage || !(s & MIGRATE_PFN_MIGRATE))
+		dst[i] = 0;
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) ||
+		    (only && svmx_page_block(spage)->sdev != only))
 			continue;
-		if (only && svmx_page_block(spage)->sdev != only)
+		dst[i] = 1;	/* wanted; replaced below */
+		n++;
+	}
+	mig->collected += n;
+	if (!n)
+		return true;
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	if (pages)
+		svmx_alloc_pages_bulk((gfp & ~__GFP_NOFAIL) | __GFP_NOWARN, n, pages);
+	for (i = 0; i < npages; i++) {
+		struct page *spage = migrate_pfn_to_page(src[i]);
+		struct page *dpage = NULL;
+
+		if (!dst[i])
 			continue;
-		mig->collected++;
-		dpage = alloc_page_vma(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
-				       (spage == fault_page ? 0 : __GFP_NORETRY),
-				       vma, mig->args.start + i * PAGE_SIZE);
+		if (pages)
+			dpage = pages[k++];
+		if (!dpage)
+			dpage = alloc_page(spage == fault_page ?
+					   GFP_HIGHUSER_MOVABLE : gfp | __GFP_NOWARN);
 		if (!dpage) {
 			ok &= spage != fault_page;
+			dst[i] = 0;
 			continue;
 		}
 		lock_page(dpage);
-		mig->args.dst[i] = migrate_pfn(page_to_pfn(dpage)) |
-				   (s & MIGRATE_PFN_WRITE);
+		dst[i] = migrate_pfn(page_to_pfn(dpage)) | (src[i] & MIGRATE_PFN_WRITE);
 	}
+	kvfree(pages);
 	return ok;
 }
 
@@ -328,7 +353,9 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 		migrate_vma_finalize(&mig.args);
 		goto out;
 	}
-	if (!svmx_alloc_system(&mig, vma, fault_page, only))
+	if (!svmx_alloc_system(&mig, mig.args.src, mig.args.dst, mig.args.npages,
+			       fault_page, only,
+			       GFP_HIGHUSER_MOVABLE | __GFP_NORETRY))
 		ret = -ENOMEM;
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
@@ -362,8 +389,11 @@ int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 	for (id = 0; id < svmx_nr_devices && !ret; id++) {
 		struct svmx_device *sdev = svmx_device_get(id);
 
-		/* One pass per distinct owner: hive members share theirs. */
-		if (!svmx_device_owner_first(id))
+		/* One pass per distinct owner (hive members share theirs),
+		 * skipping owners with nothing in device memory.
+		 */
+		if (!svmx_device_owner_first(id) ||
+		    !svmx_owner_resident(sdev->owner))
 			continue;
 		ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start,
 						   end, NULL, NULL, cnt);
@@ -459,7 +489,7 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	if (svmx_mig_alloc(&mig, npages))
 		return -ENOMEM;
 	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {
-		unsigned long *src = mig.args.src, *dst = mig.args.dst, i;
+		unsigned long *src = mig.args.src, *dst = mig.args.dst;
 
 		if (attempt == 8) {
 			ret = -EBUSY;
@@ -468,21 +498,7 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		if (attempt)
 			cond_resched();
 		migrate_device_range(src, block->pfn, npages);
-		for (i = 0; i < npages; i++) {
-			struct page *dpage;
-
-			dst[i] = 0;
-			if (!migrate_pfn_to_page(src[i]) ||
-			    !(src[i] & MIGRATE_PFN_MIGRATE))
-				continue;
-			mig.collected++;
-			dpage = alloc_page(gfp);
-			if (!dpage)
-				continue;
-			lock_page(dpage);
-			dst[i] = migrate_pfn(page_to_pfn(dpage)) |
-				 (src[i] & MIGRATE_PFN_WRITE);
-		}
+		svmx_alloc_system(&mig, src, dst, npages, NULL, NULL, gfp);
 		svmx_copy_to_system(&mig, src, dst, npages);
 		migrate_device_pages(src, dst, npages);
 		moved += svmx_mig_count(src, dst, npages);
