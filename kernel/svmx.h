@@ -110,8 +110,7 @@ extern const struct svmx_cost_params svmx_cost_defaults;
 u64 svmx_cost_bytes(u32 bw_mbps, u64 bytes);
 u64 svmx_cost_access(const struct svmx_cost_params *p, enum svmx_mem_kind kind,
 		     u64 bytes);
-u64 svmx_cost_copy(const struct svmx_cost_params *p, bool peer, u64 cmds,
-		   u64 bytes);
+u64 svmx_cost_copy(const struct svmx_cost_params *p, u64 cmds, u64 bytes);
 u64 svmx_cost_fault_batch(const struct svmx_cost_params *p, u64 nr_faults);
 int svmx_cost_param_check(const char *name, u32 value);
 
@@ -375,8 +374,8 @@ struct svmx_victim {
  *
  * The core never hard-codes a decision: it asks the active policy, checks
  * the answer, and uses the built-in default's answer instead when the
- * policy has no callback, returns an error or answers out of range (counted
- * in policy_fallbacks, traced as svmx_policy with fallback=1).  Callbacks
+ * policy has no callback (silently), or returns an error or answers out of
+ * range (counted in policy_fallbacks, traced as svmx_policy fallback=1).  Callbacks
  * run under rcu_read_lock() and must not sleep.
  */
 struct svmx_policy_ops {
@@ -468,14 +467,14 @@ void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *sr
 
 int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   struct vm_area_struct *vma, unsigned long addr,
-			   unsigned int order, struct svmx_span *done,
-			   struct svmx_counters *cnt);
+			   unsigned int order, const struct svmx_span *limit,
+			   struct svmx_span *done, struct svmx_counters *cnt);
 int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 			   unsigned long start, unsigned long end,
 			   struct svmx_counters *cnt);
-int svmx_migrate_device_to_system(struct svmx_device *sdev,
-				  struct vm_area_struct *vma, unsigned long start,
-				  unsigned long end, struct svmx_counters *cnt);
+int svmx_migrate_hive_to_system(struct svmx_device *sdev,
+				struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, struct svmx_counters *cnt);
 vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		     struct svmx_counters *cnt);

@@ -70,19 +70,19 @@ u64 svmx_cost_access(const struct svmx_cost_params *p, enum svmx_mem_kind kind,
 EXPORT_SYMBOL_IF_KUNIT(svmx_cost_access);
 
 /**
- * svmx_cost_copy() - cost of a migration's copies
+ * svmx_cost_copy() - cost of a migration's copies over the host link
  * @p: cost parameters
- * @peer: copies cross the hive link instead of the host link
  * @cmds: copy commands issued
  * @bytes: bytes copied
  *
+ * Every migration moves data between system and device memory; peers are
+ * mapped, never copied device to device.
+ *
  * Return: nanoseconds: a launch cost per command plus transfer time.
  */
-u64 svmx_cost_copy(const struct svmx_cost_params *p, bool peer, u64 cmds,
-		   u64 bytes)
+u64 svmx_cost_copy(const struct svmx_cost_params *p, u64 cmds, u64 bytes)
 {
-	return cmds * p->copy_setup_ns +
-	       svmx_cost_bytes(peer ? p->peer_bw_mbps : p->link_bw_mbps, bytes);
+	return cmds * p->copy_setup_ns + svmx_cost_bytes(p->link_bw_mbps, bytes);
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_cost_copy);
 

@@ -239,9 +239,10 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 }
 
 /*
- * Give back the device memory this binding filled: every 2 MiB region it
- * migrated into the device is migrated back, if the process still lives
- * (at exit the pages are already gone with the address space).
+ * Give back the device memory this binding filled: the pages in every
+ * 2 MiB region it migrated into this device or a hive peer are migrated
+ * back, if the process still lives (at exit the pages are already gone
+ * with the address space).
  */
 static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 {
@@ -259,8 +260,8 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 
 		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
 			addr = max(addr, vma->vm_start);
-			svmx_migrate_device_to_system(ctx->sdev, vma, addr,
-						      min(end, vma->vm_end), &cnt);
+			svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
+						    min(end, vma->vm_end), &cnt);
 			addr = vma->vm_end;
 			if (addr >= end)
 				break;
@@ -276,8 +277,8 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
  * @ctx: the context
  *
  * Device page-table entries go away, and the device memory the binding
- * filled is given back: its pages migrate to system memory (the data stays
- * intact).  Pages another binding migrated stay where they are.
+ * filled is given back: the regions it migrated move to system memory
+ * (the data stays intact), including pages of those regions on hive peers.
  */
 void svmx_ctx_destroy(struct svmx_ctx *ctx)
 {

@@ -12,10 +12,11 @@
  * pages of the chunk that are present are mapped as they are - system
  * pages, this device's pages, or a hive peer's pages (same pgmap owner, so
  * HMM returns them instead of migrating them) - so placement is per page
- * and whatever did not migrate is simply mapped where it is.  Only the
- * faulting pages are faulted in.  Entries are published under @pt_lock
- * after mmu_interval_read_retry(); an invalidation in between restarts
- * the walk.
+ * and whatever did not migrate is simply mapped where it is.  Faults are
+ * requested for the faulting pages only (HMM may fault in their neighbours
+ * within one page-table walk step; those are mapped too).  Entries are
+ * published under @pt_lock after mmu_interval_read_retry(); an
+ * invalidation in between restarts the walk.
  */
 #include <linux/hmm.h>
 #include <linux/mm.h>
@@ -174,25 +175,25 @@ static void svmx_prefetch_ranges(struct svmx_ctx *ctx,
 				 struct svmx_device *target,
 				 struct svmx_counters *cnt)
 {
+	struct svmx_span limit, done;
 	struct svmx_prefetch p;
-	struct svmx_span done;
 	u32 i;
 
 	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
 	for (i = 0; i < p.nr; i++) {
 		unsigned long addr = p.range[i].start;
-		unsigned long end = addr + p.range[i].len;
 		struct vm_area_struct *vma = vma_lookup(ctx->mm, addr);
 
 		if (!vma || !vma_is_anonymous(vma))
 			continue;
-		end = min(end, vma->vm_end);
-		while (addr < end) {
+		limit.start = addr;
+		limit.end = min(addr + p.range[i].len, vma->vm_end);
+		while (addr < limit.end) {
 			if (svmx_migrate_to_device(ctx, target, vma, addr,
-						   SVMX_CHUNK_ORDER, &done, cnt))
+						   SVMX_CHUNK_ORDER, &limit, &done,
+						   cnt))
 				break;
-			svmx_map_range(ctx, done.start, min(done.end, end), NULL,
-				       0, cnt);
+			svmx_map_range(ctx, done.start, done.end, NULL, 0, cnt);
 			addr = done.end;
 		}
 	}
@@ -221,7 +222,7 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		target = svmx_device_get(d.target);
 		/* Chunk fallback ends in a remote mapping: not an error. */
 		ret = svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
-					     &span, cnt);
+					     NULL, &span, cnt);
 		if (ret)	/* unmovable VMA or no block: map in place */
 			span = svmx_chunk_around(f->addr, d.order, vma->vm_start,
 						 vma->vm_end);
@@ -317,17 +318,18 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 			continue;
 		}
 		while (addr < stop && !ret) {
-			struct svmx_span done;
+			struct svmx_span limit = { m->addr, end }, done;
 
 			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
-						     SVMX_CHUNK_ORDER, &done, cnt);
+						     SVMX_CHUNK_ORDER, &limit,
+						     &done, cnt);
 			if (ret == -ENOMEM) {
 				ret = 0;	/* best effort: device full */
 				break;
 			}
 			if (!ret && (vma->vm_flags & VM_READ))
-				ret = svmx_map_range(ctx, max(done.start, addr),
-						     min(done.end, stop), NULL, 0, cnt);
+				ret = svmx_map_range(ctx, done.start, done.end,
+						     NULL, 0, cnt);
 			addr = done.end;
 		}
 		addr = stop;

@@ -99,12 +99,10 @@ static void svmx_cost_copy_test(struct kunit *test)
 {
 	const struct svmx_cost_params *p = &svmx_cost_defaults;
 
-	KUNIT_EXPECT_EQ(test, svmx_cost_copy(p, false, 1, SZ_2M),
+	KUNIT_EXPECT_EQ(test, svmx_cost_copy(p, 1, SZ_2M),
 			p->copy_setup_ns + svmx_cost_bytes(p->link_bw_mbps, SZ_2M));
-	KUNIT_EXPECT_LT(test, svmx_cost_copy(p, false, 1, SZ_2M),
-			svmx_cost_copy(p, false, 512, SZ_2M));
-	KUNIT_EXPECT_LT(test, svmx_cost_copy(p, true, 1, SZ_2M),
-			svmx_cost_copy(p, false, 1, SZ_2M));
+	KUNIT_EXPECT_LT(test, svmx_cost_copy(p, 1, SZ_2M),
+			svmx_cost_copy(p, 512, SZ_2M));
 	KUNIT_EXPECT_EQ(test, svmx_cost_fault_batch(p, 0), 0ULL);
 	KUNIT_EXPECT_EQ(test, svmx_cost_fault_batch(p, 4),
 			p->fault_batch_ns + 4ULL * p->fault_ns);

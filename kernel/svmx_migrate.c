@@ -180,14 +180,18 @@ static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
 		cnt->bytes_to_system += mig->bytes;
 	}
 	cnt->copy_cmds += mig->copy_cmds;
-	cnt->modeled_ns += svmx_cost_copy(cost, false, mig->copy_cmds, mig->bytes);
+	cnt->modeled_ns += svmx_cost_copy(cost, mig->copy_cmds, mig->bytes);
 	trace_svmx_migrate(sdev->id, dir, start, mig->requested, mig->collected,
 			   mig->migrated, mig->copy_cmds, mig->bytes);
 }
 
-static const unsigned int svmx_fallback_orders[] = {
-	SVMX_CHUNK_ORDER, SVMX_MID_ORDER, 0
-};
+/* The chunk fallback: the order asked for, then 64 KiB, then one page. */
+static int svmx_next_order(int order)
+{
+	if (order > SVMX_MID_ORDER)
+		return SVMX_MID_ORDER;
+	return order > 0 ? 0 : -1;
+}
 
 /**
  * svmx_migrate_to_device() - migrate the chunk around an address to a device
@@ -196,11 +200,13 @@ static const unsigned int svmx_fallback_orders[] = {
  * @vma: VMA holding @addr; mmap lock held for read
  * @addr: address the chunk is built around
  * @order: chunk order wanted
+ * @limit: the chunk is clipped to this span as well as to @vma (an
+ *	explicit prefetch moves no more than was asked), or NULL
  * @done: set to the span actually attempted
  * @cnt: counters of the caller
  *
- * When no block big enough can be had even after eviction, the chunk
- * shrinks to 64 KiB, then to the single page.
+ * When no block for the chunk's pages can be had even after eviction, the
+ * chunk shrinks to 64 KiB, then to the single page.
  *
  * Return: 0 (including when nothing could be collected or the VMA cannot
  * migrate at all), or -ENOMEM when not even a one-page block could be had
@@ -209,20 +215,21 @@ static const unsigned int svmx_fallback_orders[] = {
  */
 int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   struct vm_area_struct *vma, unsigned long addr,
-			   unsigned int order, struct svmx_span *done,
-			   struct svmx_counters *cnt)
+			   unsigned int order, const struct svmx_span *limit,
+			   struct svmx_span *done, struct svmx_counters *cnt)
 {
+	unsigned long lo = vma->vm_start, hi = vma->vm_end;
 	struct svmx_block *block = NULL;
 	struct svmx_mig mig;
-	unsigned int i;
-	int ret;
+	int o, ret;
 
 	mmap_assert_locked(vma->vm_mm);
-	for (i = 0; i < ARRAY_SIZE(svmx_fallback_orders); i++) {
-		if (svmx_fallback_orders[i] > order)
-			continue;
-		*done = svmx_chunk_around(addr, svmx_fallback_orders[i],
-					  vma->vm_start, vma->vm_end);
+	if (limit) {
+		lo = max(lo, limit->start);
+		hi = min(hi, limit->end);
+	}
+	for (o = order; o >= 0; o = svmx_next_order(o)) {
+		*done = svmx_chunk_around(addr, o, lo, hi);
 		ret = svmx_collect_system(&mig, target, vma, *done);
 		if (ret == -EINVAL)
 			return 0;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
@@ -270,14 +277,13 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 #endif
 
 /*
- * Give every collected device page in @src (of device @only, when not
- * NULL) a locked system page in @dst, allocated in bulk.  Return false when
- * @fault_page, the page of a CPU fault, got none.
+ * Give every collected device page in @src a locked system page in @dst,
+ * allocated in bulk.  Return false when @fault_page, the page of a CPU
+ * fault, got none.
  */
 static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 			      unsigned long *dst, unsigned long npages,
-			      struct page *fault_page, struct svmx_device *only,
-			      gfp_t gfp)
+			      struct page *fault_page, gfp_t gfp)
 {
 	unsigned long i, n = 0, k = 0;
 	struct page **pages;
@@ -287,8 +293,7 @@ static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 		struct page *spage = migrate_pfn_to_page(src[i]);
 
 		dst[i] = 0;
-		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE) ||
-		    (only && svmx_page_block(spage)->sdev != only))
+		if (!spage || !(src[i] & MIGRATE_PFN_MIGRATE))
 			continue;
 		dst[i] = 1;	/* wanted; replaced below */
 		n++;
@@ -324,14 +329,12 @@ static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 
 /*
  * Migrate every svmx page owned by @owner in [start, end) of @vma back to
- * system memory, or only those of device @only when it is not NULL.
- * @fault_page is the page of a CPU fault, or NULL.
+ * system memory.  @fault_page is the page of a CPU fault, or NULL.
  */
 static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 					struct vm_area_struct *vma,
 					unsigned long start, unsigned long end,
 					struct page *fault_page,
-					struct svmx_device *only,
 					struct svmx_counters *cnt)
 {
 	struct svmx_mig mig;
@@ -354,8 +357,7 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 		goto out;
 	}
 	if (!svmx_alloc_system(&mig, mig.args.src, mig.args.dst, mig.args.npages,
-			       fault_page, only,
-			       GFP_HIGHUSER_MOVABLE | __GFP_NORETRY))
+			       fault_page, GFP_HIGHUSER_MOVABLE | __GFP_NORETRY))
 		ret = -ENOMEM;
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
@@ -396,13 +398,13 @@ int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 		    !svmx_owner_resident(sdev->owner))
 			continue;
 		ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start,
-						   end, NULL, NULL, cnt);
+						   end, NULL, cnt);
 	}
 	return ret;
 }
 
 /**
- * svmx_migrate_device_to_system() - bring one device's pages of a range back
+ * svmx_migrate_hive_to_system() - bring a device's and its hive's pages back
  * @sdev: the device
  * @vma: the VMA; mmap lock held for read
  * @start: page-aligned start within @vma
@@ -411,17 +413,21 @@ int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
  *
  * Return: 0 or a negative errno.
  */
-int svmx_migrate_device_to_system(struct svmx_device *sdev,
-				  struct vm_area_struct *vma, unsigned long start,
-				  unsigned long end, struct svmx_counters *cnt)
+int svmx_migrate_hive_to_system(struct svmx_device *sdev,
+				struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, struct svmx_counters *cnt)
 {
 	return svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start, end,
-					    NULL, sdev, cnt);
+					    NULL, cnt);
 }
 
 /**
  * svmx_migrate_to_ram() - dev_pagemap_ops.migrate_to_ram: a CPU fault
  * @vmf: the fault on a device-private page of an svmx device
+ *
+ * Also called when another device's hmm_range_fault() needs the page (a
+ * device outside this device's hive): such remote faults are bounces
+ * through system memory and are not counted as CPU faults.
  *
  * Brings back the policy's aligned chunk around the fault (only the
  * faulting page must succeed) and counts the direction change of the
@@ -439,7 +445,9 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 		.vma_start = vma->vm_start,
 		.vma_end = vma->vm_end,
 	};
-	struct svmx_counters cnt = { .cpu_faults = 1 };
+	/* HMM faults device pages of other owners back for a device: a bounce */
+	bool cpu = !(vmf->flags & FAULT_FLAG_REMOTE);
+	struct svmx_counters cnt = { .cpu_faults = cpu };
 	struct svmx_span span;
 	u32 order;
 	int ret;
@@ -449,8 +457,9 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
 	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
 	ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, span.start,
-					   span.end, vmf->page, NULL, &cnt);
-	trace_svmx_cpu_fault(sdev->id, vmf->address, order, cnt.pages_to_system, ret);
+					   span.end, vmf->page, &cnt);
+	trace_svmx_cpu_fault(sdev->id, vmf->address, cpu, order,
+			     cnt.pages_to_system, ret);
 	if (cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
 				     SVMX_DIR_TO_SYSTEM, &cnt);
@@ -498,7 +507,7 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		if (attempt)
 			cond_resched();
 		migrate_device_range(src, block->pfn, npages);
-		svmx_alloc_system(&mig, src, dst, npages, NULL, NULL, gfp);
+		svmx_alloc_system(&mig, src, dst, npages, NULL, gfp);
 		svmx_copy_to_system(&mig, src, dst, npages);
 		migrate_device_pages(src, dst, npages);
 		moved += svmx_mig_count(src, dst, npages);

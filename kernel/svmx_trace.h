@@ -138,11 +138,13 @@ TRACE_EVENT(svmx_migrate,
 );
 
 TRACE_EVENT(svmx_cpu_fault,
-	TP_PROTO(int dev, unsigned long addr, u32 order, u64 pages, int ret),
-	TP_ARGS(dev, addr, order, pages, ret),
+	TP_PROTO(int dev, unsigned long addr, bool cpu, u32 order, u64 pages,
+		 int ret),
+	TP_ARGS(dev, addr, cpu, order, pages, ret),
 	TP_STRUCT__entry(
 		__field(int, dev)
 		__field(unsigned long, addr)
+		__field(bool, cpu)
 		__field(u32, order)
 		__field(u64, pages)
 		__field(int, ret)
@@ -150,13 +152,14 @@ TRACE_EVENT(svmx_cpu_fault,
 	TP_fast_assign(
 		__entry->dev = dev;
 		__entry->addr = addr;
+		__entry->cpu = cpu;
 		__entry->order = order;
 		__entry->pages = pages;
 		__entry->ret = ret;
 	),
-	TP_printk("dev=%d addr=0x%lx order=%u pages=%llu ret=%d",
-		  __entry->dev, __entry->addr, __entry->order, __entry->pages,
-		  __entry->ret)
+	TP_printk("dev=%d addr=0x%lx cpu=%d order=%u pages=%llu ret=%d",
+		  __entry->dev, __entry->addr, __entry->cpu, __entry->order,
+		  __entry->pages, __entry->ret)
 );
 
 TRACE_EVENT(svmx_evict,

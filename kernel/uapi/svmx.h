@@ -20,7 +20,7 @@
 #include <linux/types.h>
 
 #define SVMX_ABI_MAJOR		1
-#define SVMX_ABI_MINOR		0
+#define SVMX_ABI_MINOR		0	/* unreleased: layouts may still change */
 
 /**
  * struct svmx_version - SVMX_IOC_VERSION
@@ -50,8 +50,9 @@ struct svmx_version {
  *
  * Binds the calling process's mm to the device through this file.  One
  * binding per (device, mm): -EBUSY if the mm is already bound to the device,
- * -EINVAL if this file is already bound.  Calls on a bound file from another
- * mm (a forked child) fail with -EPERM.
+ * -EINVAL if this file is already bound (also from a forked child sharing
+ * the file).  EXEC, MIGRATE, ADVISE and SNAPSHOT on a file bound by another
+ * mm fail with -EPERM; STATS then reports zero binding counters.
  */
 struct svmx_bind {
 	__u32 flags;
@@ -107,12 +108,16 @@ struct svmx_op {
  *			not copied and not counted)
  * @bytes_to_system:	bytes copied device -> system
  * @copy_cmds:		copy-engine commands (one per physically contiguous run)
- * @evictions:		device-memory blocks evicted
+ * @evictions:		eviction passes over a block (a busy block may be
+ *			passed over again; see @evicted_pages)
  * @evicted_pages:	pages migrated to system memory by eviction
- * @local_accesses:	page-sized accesses served from local device memory
- * @remote_accesses:	page-sized accesses to system memory over the link
- * @peer_accesses:	page-sized accesses to a hive peer's device memory
- * @cpu_faults:		CPU faults on device pages (migrate_to_ram)
+ * @local_accesses:	accesses served from local device memory: one per
+ *			page-sized piece of an operation, one per element of
+ *			ATOMIC_ADD
+ * @remote_accesses:	accesses to system memory over the link (as above)
+ * @peer_accesses:	accesses to a hive peer's device memory (as above)
+ * @cpu_faults:		CPU faults on device pages (migrate_to_ram; a device
+ *			outside the hive pulling a page back is not counted)
  * @pingpong:		CPU<->device direction changes of a 2 MiB region
  * @policy_fallbacks:	decisions rejected and replaced by the default
  * @modeled_ns:		modeled device time in nanoseconds
@@ -170,7 +175,10 @@ struct svmx_exec {
  * @counters:	(out) what the migration did
  *
  * Best effort, like cudaMemPrefetchAsync: pages that cannot move (pinned,
- * file-backed, locked) stay where they are and are not an error.
+ * file-backed, locked) stay where they are and are not an error.  Only the
+ * given range moves (in 2 MiB-aligned pieces); to the device, the range is
+ * also mapped in the device page table.  -EFAULT when no part of the range
+ * is mapped.
  */
 struct svmx_migrate {
 	__u64 addr;
