@@ -123,7 +123,31 @@ static void svmx_copy_to_system(struct svmx_mig *mig, const unsigned long *src,
 	}
 }
 
-/* Hand the collected pages destination pages of @block, packed. */
+/*
+ * Whether a collected system page should move.  A page mapped read-only in
+ * a writable VMA is shared copy-on-write (after fork, KSM): as a device
+ * page it would be shared by several address spaces and every device write
+ * would bounce it back; it stays in system memory, where HMM breaks the
+ * sharing on the first device write, and can migrate afterwards.
+ */
+static bool svmx_should_move(unsigned long src, struct vm_area_struct *vma)
+{
+	if (!(src & MIGRATE_PFN_MIGRATE))
+		return false;
+	return !migrate_pfn_to_page(src) || (src & MIGRATE_PFN_WRITE) ||
+	       !(vma->vm_flags & VM_WRITE);
+}
+
+static unsigned long svmx_count_movable(const struct svmx_mig *mig)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < mig->args.npages; i++)
+		n += svmx_should_move(mig->args.src[i], mig->args.vma);
+	return n;
+}
+
+/* Hand the pages that move destination pages of @block, packed. */
 static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
 {
 	unsigned long i, next = block->pfn;
@@ -133,7 +157,7 @@ static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
 		struct page *dpage;
 
 		mig->args.dst[i] = 0;
-		if (!(s & MIGRATE_PFN_MIGRATE))
+		if (!svmx_should_move(s, mig->args.vma))
 			continue;
 		dpage = pfn_to_page(next++);
 		dpage->zone_device_data = block;
@@ -220,6 +244,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 {
 	unsigned long lo = vma->vm_start, hi = vma->vm_end;
 	struct svmx_block *block = NULL;
+	unsigned long movable;
 	struct svmx_mig mig;
 	int o, ret;
 
@@ -236,13 +261,16 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 		if (ret)
 			return ret;
 		mig.collected = mig.args.cpages;
-		if (!mig.collected) {
+		movable = mig.collected ? svmx_count_movable(&mig) : 0;
+		if (!movable) {
 			/* Nothing to move: already on a device, or unmovable. */
+			migrate_vma_pages(&mig.args);
 			migrate_vma_finalize(&mig.args);
+			svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
 			svmx_mig_free(&mig);
 			return 0;
 		}
-		block = svmx_block_alloc(target, order_base_2(mig.collected), cnt);
+		block = svmx_block_alloc(target, order_base_2(movable), cnt);
 		if (block)
 			break;
 		/* Restore the collected pages before shrinking the chunk. */
