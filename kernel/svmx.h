@@ -251,12 +251,10 @@ struct svmx_ctx {
 #define SVMX_PT_LEAF_ENTRIES	BIT(SVMX_REGION_SHIFT - PAGE_SHIFT)
 
 /**
- * struct svmx_pt_leaf - last level of a device page table
- * @nr_valid: entries in use, so invalidation skips empty leaves
+ * struct svmx_pt_leaf - last level of a device page table, one page
  * @pte: struct page pointer | SVMX_PTE_WRITE, or 0
  */
 struct svmx_pt_leaf {
-	unsigned int nr_valid;
 	unsigned long pte[SVMX_PT_LEAF_ENTRIES];
 };
 

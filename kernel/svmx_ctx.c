@@ -2,21 +2,20 @@
 /*
  * DOC: Contexts and the device page table
  *
- * A context binds one mm to one device.  It holds the device page table
- * (an xarray of per-page entries: the page, whatever kind it is, tagged
- * writable or not), an mmu_interval_notifier over the whole address space,
- * the advice ranges, and per 2 MiB region history for policies.
+ * A context binds one mm to one device.  It holds the device page table,
+ * an mmu_interval_notifier over the whole address space, the advice ranges,
+ * and per 2 MiB region history for policies.
  *
  * The page table has two levels: an xarray of 2 MiB regions whose leaves
- * hold 512 entries, so a chunk is published or invalidated with an array
- * walk.  Leaves are allocated before the lock is taken and live as long as
- * the context.
+ * hold 512 entries (the page, whatever kind it is, plus a write bit), so a
+ * chunk is published or invalidated with an array walk.  Leaves are
+ * allocated before the lock is taken and live as long as the context.
  *
  * Locking: @pt_lock protects the entries and is taken by the notifier,
  * which can be called from reclaim; so nothing that can enter reclaim is
  * called with it held (leaves are allocated outside it), and lockdep is
- * taught that at context creation.  Device work never holds @pt_lock for longer than
- * one page access, and an invalidation first suspends the context's queue
+ * taught that at context creation.  Device work never holds @pt_lock for
+ * longer than one page access, and an invalidation first suspends the context's queue
  * (@suspend): the engine finishes the piece it is on and waits before its
  * next one, the notifier clears the entries and resumes the queue.  So
  * invalidation preempts device work instead of waiting for it.
@@ -100,11 +99,9 @@ void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 		 bool write)
 {
 	struct svmx_pt_leaf *leaf = svmx_pt_leaf(ctx, va);
-	unsigned long *pte = &leaf->pte[svmx_pt_index(va)];
 
-	if (!*pte)
-		leaf->nr_valid++;
-	*pte = (unsigned long)page | (write ? SVMX_PTE_WRITE : 0);
+	leaf->pte[svmx_pt_index(va)] = (unsigned long)page |
+				       (write ? SVMX_PTE_WRITE : 0);
 }
 
 /**
@@ -126,17 +123,14 @@ unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 	xa_for_each_range(&ctx->pt, idx, leaf, first, last) {
 		unsigned int i, from = 0, to = SVMX_PT_LEAF_ENTRIES;
 
-		if (!leaf->nr_valid)
-			continue;
 		if (idx == first)
 			from = svmx_pt_index(start);
 		if (idx == last)
 			to = svmx_pt_index(end - 1) + 1;
-		for (i = from; i < to && leaf->nr_valid; i++) {
+		for (i = from; i < to; i++) {
 			if (!leaf->pte[i])
 				continue;
 			leaf->pte[i] = 0;
-			leaf->nr_valid--;
 			cleared++;
 		}
 	}
@@ -258,6 +252,7 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 		unsigned long end = addr + BIT(SVMX_REGION_SHIFT);
 		struct vm_area_struct *vma;
 
+		cond_resched();
 		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
 			addr = max(addr, vma->vm_start);
 			svmx_migrate_hive_to_system(ctx->sdev, vma, addr,

@@ -618,6 +618,7 @@ static void svmx_debugfs_init(struct svmx_device *sdev)
  * Devices and the module
  */
 
+/* A device with its memory, not yet visible to user space. */
 static int svmx_device_create(unsigned int id)
 {
 	struct svmx_device *sdev;
@@ -641,26 +642,17 @@ static int svmx_device_create(unsigned int id)
 	INIT_LIST_HEAD(&sdev->ctxs);
 
 	ret = svmx_devmem_init(sdev, (u64)mem_mb << 20);
-	if (ret)
-		goto err_free;
+	if (ret) {
+		kfree(sdev);
+		return ret;
+	}
 	sdev->misc.minor = MISC_DYNAMIC_MINOR;
 	sdev->misc.name = sdev->name;
 	sdev->misc.fops = &svmx_fops;
 	sdev->misc.groups = svmx_groups;
 	sdev->misc.mode = 0666;
 	svmx_devices[id] = sdev;
-	ret = misc_register(&sdev->misc);
-	if (ret)
-		goto err_devmem;
-	svmx_debugfs_init(sdev);
 	return 0;
-
-err_devmem:
-	svmx_devices[id] = NULL;
-	svmx_devmem_fini(sdev);
-err_free:
-	kfree(sdev);
-	return ret;
 }
 
 static void svmx_device_destroy(unsigned int id)
@@ -669,14 +661,45 @@ static void svmx_device_destroy(unsigned int id)
 
 	if (!sdev)
 		return;
-	debugfs_remove_recursive(sdev->debugfs);
-	misc_deregister(&sdev->misc);
 	svmx_devmem_fini(sdev);
 	pr_info("%s: removed; %llu pages migrated in, %llu out, %llu evictions\n",
 		sdev->name, sdev->stats.pages_to_device,
 		sdev->stats.pages_to_system, sdev->stats.evictions);
 	kfree(sdev);
 	svmx_devices[id] = NULL;
+}
+
+/*
+ * Devices become visible only once all exist: the ioctl paths walk every
+ * device (owners, snapshots) and must never meet a missing one.
+ */
+static int svmx_devices_publish(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < svmx_nr_devices; i++) {
+		ret = misc_register(&svmx_devices[i]->misc);
+		if (ret) {
+			while (i--) {
+				debugfs_remove_recursive(svmx_devices[i]->debugfs);
+				misc_deregister(&svmx_devices[i]->misc);
+			}
+			return ret;
+		}
+		svmx_debugfs_init(svmx_devices[i]);
+	}
+	return 0;
+}
+
+static void svmx_devices_unpublish(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < svmx_nr_devices; i++) {
+		debugfs_remove_recursive(svmx_devices[i]->debugfs);
+		misc_deregister(&svmx_devices[i]->misc);
+	}
 }
 
 static int svmx_params_check(void)
@@ -714,6 +737,9 @@ static int __init svmx_init(void)
 		if (ret)
 			goto err_destroy;
 	}
+	ret = svmx_devices_publish();
+	if (ret)
+		goto err_destroy;
 	pr_info("svmx: %u devices, %u MiB each, hive_mask=%#x\n",
 		svmx_nr_devices, mem_mb, hive_mask);
 	return 0;
@@ -729,6 +755,7 @@ static void __exit svmx_exit(void)
 {
 	unsigned int i;
 
+	svmx_devices_unpublish();
 	for (i = 0; i < svmx_nr_devices; i++)
 		svmx_device_destroy(i);
 	debugfs_remove_recursive(svmx_debugfs_root);

@@ -378,6 +378,8 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 	mig.args.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 	mig.args.fault_page = fault_page;
 	ret = migrate_vma_setup(&mig.args);
+	if (ret == -EINVAL)
+		ret = 0;	/* hugetlb, VM_SPECIAL, DAX: nothing of ours */
 	if (ret)
 		goto out;
 	if (!mig.args.cpages) {
@@ -454,8 +456,10 @@ int svmx_migrate_hive_to_system(struct svmx_device *sdev,
  * @vmf: the fault on a device-private page of an svmx device
  *
  * Also called when another device's hmm_range_fault() needs the page (a
- * device outside this device's hive): such remote faults are bounces
- * through system memory and are not counted as CPU faults.
+ * device outside this device's hive): such remote faults (like accesses
+ * through process_vm_readv() or ptrace, which carry the same flag) are
+ * bounces through system memory, counted neither as CPU faults nor in the
+ * region history.
  *
  * Brings back the policy's aligned chunk around the fault (only the
  * faulting page must succeed) and counts the direction change of the
@@ -480,15 +484,17 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	u32 order;
 	int ret;
 
-	info.region_pingpong = svmx_region_fault(sdev, vma->vm_mm, vmf->address,
-						 SVMX_DIR_TO_SYSTEM);
+	if (cpu)
+		info.region_pingpong = svmx_region_fault(sdev, vma->vm_mm,
+							 vmf->address,
+							 SVMX_DIR_TO_SYSTEM);
 	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
 	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
 	ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, span.start,
 					   span.end, vmf->page, &cnt);
 	trace_svmx_cpu_fault(sdev->id, vmf->address, cpu, order,
 			     cnt.pages_to_system, ret);
-	if (cnt.pages_to_system)
+	if (cpu && cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
 				     SVMX_DIR_TO_SYSTEM, &cnt);
 	svmx_mm_account(sdev, vma->vm_mm, &cnt);

@@ -18,8 +18,8 @@
  * 2 MiB chunks: one call over a 2 MiB-aligned set (svmx migrates it in
  * 2 MiB chunks, test_hmm in its own 64-page batches).  Single pages: one
  * call per page; every page is a VMA of its own between PROT_NONE guard
- * pages, because svmx migrates the whole 2 MiB chunk around an address
- * to the device (clipped to the VMA).
+ * pages, so that each call is a migration of exactly one page with its own
+ * VMA (svmx clips explicit migrations to the range and the VMA).
  *
  * Each engine has its own buffers and its file is open only while it is
  * measured, so neither driver's MMU notifier sees the other's migrations.

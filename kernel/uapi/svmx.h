@@ -108,16 +108,18 @@ struct svmx_op {
  *			not copied and not counted)
  * @bytes_to_system:	bytes copied device -> system
  * @copy_cmds:		copy-engine commands (one per physically contiguous run)
- * @evictions:		eviction passes over a block (a busy block may be
- *			passed over again; see @evicted_pages)
+ * @evictions:		eviction attempts on a block (each up to 8 passes
+ *			over its busy pages; a block may be attempted again;
+ *			see @evicted_pages)
  * @evicted_pages:	pages migrated to system memory by eviction
  * @local_accesses:	accesses served from local device memory: one per
  *			page-sized piece of an operation, one per element of
  *			ATOMIC_ADD
  * @remote_accesses:	accesses to system memory over the link (as above)
  * @peer_accesses:	accesses to a hive peer's device memory (as above)
- * @cpu_faults:		CPU faults on device pages (migrate_to_ram; a device
- *			outside the hive pulling a page back is not counted)
+ * @cpu_faults:		CPU faults on device pages (migrate_to_ram; remote
+ *			faults - a device outside the hive pulling a page
+ *			back, process_vm_readv(), ptrace - are not counted)
  * @pingpong:		CPU<->device direction changes of a 2 MiB region
  * @policy_fallbacks:	decisions rejected and replaced by the default
  * @modeled_ns:		modeled device time in nanoseconds
