@@ -22,6 +22,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/sched/signal.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -34,6 +35,21 @@
 #define SVMX_REGION_SHIFT	21			/* ping-pong regions */
 #define SVMX_FAULT_BATCH	256	/* fault-buffer entries serviced at once */
 #define SVMX_EVICT_CANDIDATES	8	/* LRU blocks offered to the policy */
+#define SVMX_RETRY_TIMEOUT	(10 * HZ) /* invalidation races, then -EAGAIN */
+
+/*
+ * Whether a retry loop racing with invalidations must give up: after
+ * SVMX_RETRY_TIMEOUT (-EAGAIN) or when the caller is being killed (-EINTR).
+ */
+static inline int svmx_retry_stop(unsigned long deadline)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	if (time_after(jiffies, deadline))
+		return -EAGAIN;
+	cond_resched();
+	return 0;
+}
 
 /* Enumerations shared with the tracepoints (svmx_trace.h prints them). */
 enum svmx_access {

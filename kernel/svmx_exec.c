@@ -269,7 +269,7 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 	int ret;
 
 	while (svmx_iter_next(&it, &p)) {
-		unsigned int tries = 0;
+		unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
 
 		if (op->opcode == SVMX_OP_WRITE &&
 		    copy_from_user(bounce, ubuf + p.off, p.len))
@@ -278,8 +278,9 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 			unsigned int nr;
 
 			/* Invalidations racing with every retry: give up. */
-			if (++tries > 64)
-				return -EAGAIN;
+			ret = svmx_retry_stop(deadline);
+			if (ret)
+				return ret;
 			nr = svmx_fill_fault_buffer(ctx, &it, &p, faults);
 			ret = svmx_service_faults(ctx, faults, nr, cnt);
 			if (ret)
@@ -420,7 +421,9 @@ static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
  * allowing the access, before the first one runs; a failed check leaves
  * memory untouched.
  *
- * Return: 0 or a negative errno (-EINVAL, -EFAULT, -ENOMEM, -EAGAIN).
+ * Return: 0 or a negative errno (-EINVAL, -EFAULT, -ENOMEM; -EAGAIN when
+ * invalidations kept racing with a piece for SVMX_RETRY_TIMEOUT, -EINTR
+ * when the caller is being killed).
  */
 int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
 	      struct svmx_counters *cnt)

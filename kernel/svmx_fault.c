@@ -26,8 +26,6 @@
 #include "svmx.h"
 #include "svmx_trace.h"
 
-#define SVMX_MAP_RETRIES	16
-
 static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 					 struct page *page)
 {
@@ -66,6 +64,42 @@ static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 		trace_svmx_remote_map(ctx->sdev->id, start, npages, nr_sys, nr_peer);
 }
 
+/*
+ * HMM hands a device its own device-private pages as they are, even when
+ * write access was requested: a page shared read-only after fork stays
+ * read-only.  Such pages of a write fault go back to system memory, where
+ * the next hmm_range_fault() breaks the copy-on-write sharing.  Return
+ * true when something was migrated and the walk must be redone.
+ */
+static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
+			 unsigned long end, const unsigned long *pfns,
+			 const struct svmx_fault *faults, unsigned int nr,
+			 struct svmx_counters *cnt)
+{
+	struct vm_area_struct *vma = NULL;
+	bool moved = false;
+	unsigned int i;
+
+	for (i = 0; faults && i < nr; i++) {
+		unsigned long addr = faults[i].addr, pfn;
+
+		if (faults[i].access == SVMX_ACCESS_READ || addr < start ||
+		    addr >= end)
+			continue;
+		pfn = pfns[(addr - start) >> PAGE_SHIFT];
+		if (!(pfn & HMM_PFN_VALID) || (pfn & HMM_PFN_WRITE) ||
+		    !is_device_private_page(hmm_pfn_to_page(pfn)))
+			continue;
+		vma = vma ? vma : vma_lookup(ctx->mm, start);
+		if (!vma || addr >= vma->vm_end)
+			continue;
+		svmx_migrate_hive_to_system(ctx->sdev, vma, addr, addr + PAGE_SIZE,
+					    cnt);
+		moved = true;
+	}
+	return moved;
+}
+
 /**
  * svmx_map_range() - map a range into the device page table
  * @ctx: the context; mmap lock held for read
@@ -76,8 +110,8 @@ static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
  * @cnt: counters of the caller
  *
  * Return: 0, or a negative errno from hmm_range_fault() (-EFAULT when a
- * faulting page cannot be made accessible), -EAGAIN after too many
- * invalidation retries, -ENOMEM.
+ * faulting page cannot be made accessible), -EAGAIN when invalidations
+ * kept racing for SVMX_RETRY_TIMEOUT, -EINTR, -ENOMEM.
  */
 int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		   const struct svmx_fault *faults, unsigned int nr,
@@ -91,7 +125,7 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		.pfn_flags_mask = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 		.dev_private_owner = ctx->sdev->owner,
 	};
-	unsigned int tries;
+	unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
 	int ret;
 
 	mmap_assert_locked(ctx->mm);
@@ -102,7 +136,7 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 	if (ret)
 		goto out;
 
-	for (tries = 0; tries < SVMX_MAP_RETRIES; tries++) {
+	while (!(ret = svmx_retry_stop(deadline))) {
 		memset(range.hmm_pfns, 0, npages * sizeof(*range.hmm_pfns));
 		for (i = 0; faults && i < nr; i++) {
 			if (faults[i].addr < start || faults[i].addr >= end)
@@ -117,7 +151,9 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		if (ret == -EBUSY)
 			continue;
 		if (ret)
-			goto out;
+			break;
+		if (svmx_unshare(ctx, start, end, range.hmm_pfns, faults, nr, cnt))
+			continue;
 		mutex_lock(&ctx->pt_lock);
 		if (mmu_interval_read_retry(range.notifier, range.notifier_seq)) {
 			mutex_unlock(&ctx->pt_lock);
@@ -125,9 +161,8 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		}
 		svmx_publish(ctx, start, range.hmm_pfns, npages, cnt);
 		mutex_unlock(&ctx->pt_lock);
-		goto out;
+		break;
 	}
-	ret = -EAGAIN;
 out:
 	kvfree(range.hmm_pfns);
 	return ret;

@@ -124,18 +124,25 @@ static void svmx_copy_to_system(struct svmx_mig *mig, const unsigned long *src,
 }
 
 /*
- * Whether a collected system page should move.  A page mapped read-only in
- * a writable VMA is shared copy-on-write (after fork, KSM): as a device
+ * Whether a collected system page should move.  Page-cache pages cannot
+ * (migrate_vma_pages() keeps them), so they are not copied.  A page mapped
+ * read-only in a writable VMA is shared copy-on-write (after fork, KSM): as a device
  * page it would be shared by several address spaces and every device write
  * would bounce it back; it stays in system memory, where HMM breaks the
  * sharing on the first device write, and can migrate afterwards.
  */
 static bool svmx_should_move(unsigned long src, struct vm_area_struct *vma)
 {
+	struct page *page = migrate_pfn_to_page(src);
+
 	if (!(src & MIGRATE_PFN_MIGRATE))
 		return false;
-	return !migrate_pfn_to_page(src) || (src & MIGRATE_PFN_WRITE) ||
-	       !(vma->vm_flags & VM_WRITE);
+	if (!page)
+		return true;	/* unpopulated: zero-filled on the device */
+	/* migrate_vma_pages() refuses page-cache pages for device memory. */
+	if (!folio_test_anon(page_folio(page)))
+		return false;
+	return (src & MIGRATE_PFN_WRITE) || !(vma->vm_flags & VM_WRITE);
 }
 
 static unsigned long svmx_count_movable(const struct svmx_mig *mig)

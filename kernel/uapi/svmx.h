@@ -77,12 +77,13 @@ enum svmx_opcode {
  * @length:	(in) bytes for READ, WRITE, FILL and COPY (FILL: a multiple of
  *		8); number of elements for ATOMIC_ADD; at most SVMX_OP_MAX_LEN
  *		bytes of memory are touched by one operation
- * @stride:	(in) ATOMIC_ADD: bytes between elements (multiple of 8, >= 8);
- *		must be 0 for the other opcodes
+ * @stride:	(in) ATOMIC_ADD: bytes between elements (multiple of 8, >= 8)
  * @value:	(in) FILL: the 64-bit pattern; ATOMIC_ADD: the addend
  * @addr2:	(in) COPY: destination address (ranges must not overlap)
  * @buf:	(in) READ/WRITE: the caller's buffer; the copy to or from it is
  *		done by the CPU, like a host-side staging buffer
+ *
+ * Fields an opcode does not use (@stride, @value, @addr2, @buf) must be 0.
  */
 struct svmx_op {
 	__u32 opcode;
