@@ -48,6 +48,8 @@
 #include <json-c/json.h>
 
 #include <uapi/svmx.h>
+
+#include "svmx-tools.h"
 #include <test_hmm_uapi.h>
 
 #define PAGE_SZ		4096UL
@@ -255,29 +257,6 @@ static int set_alloc_pages(struct set *set, size_t npages, uint64_t tag)
 /* ------------------------------------------------------------------
  * Engines
  */
-
-static int svmx_open_bound(unsigned int dev, size_t need_bytes)
-{
-	struct svmx_version ver = { 0 };
-	struct svmx_bind bind = { 0 };
-	char path[32];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/dev/svmx%u", dev);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, SVMX_IOC_VERSION, &ver) ? -errno : 0;
-	if (!ret && ver.mem_bytes < need_bytes)
-		ret = -ENOSPC;
-	if (!ret && ioctl(fd, SVMX_IOC_BIND, &bind))
-		ret = -errno;
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
 
 static int engine_open(struct engine_ctx *e, enum engine id,
 		       const struct opts *o, char *bounce, size_t need_bytes)

@@ -28,6 +28,8 @@
 #include <json-c/json.h>
 #include <uapi/svmx.h>
 
+#include "svmx-tools.h"
+
 #define STRIDE		64
 #define MIB		(1UL << 20)
 
@@ -87,24 +89,6 @@ static int parse_args(int argc, char **argv, struct workload *w)
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
-}
-
-static int open_bound(int device)
-{
-	struct svmx_bind bind = { 0 };
-	char path[32];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/dev/svmx%d", device);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = xioctl(fd, SVMX_IOC_BIND, &bind);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	return fd;
 }
 
 static int device_sweep(int fd, uint64_t *data, size_t bytes)
@@ -194,7 +178,7 @@ static int run(const struct workload *w, struct svmx_counters *sum)
 	unsigned int i;
 	int fd, ret;
 
-	fd = open_bound(w->device);
+	fd = svmx_open_bound(w->device, 0);
 	if (fd < 0)
 		return fd;
 	data = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
