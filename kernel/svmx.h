@@ -525,7 +525,7 @@ struct svmx_fault {
 
 bool svmx_vma_allows(struct vm_area_struct *vma, u32 access);
 int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
-			unsigned int nr, struct svmx_counters *cnt);
+			unsigned int nr, bool in_place, struct svmx_counters *cnt);
 int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		   const struct svmx_fault *faults, unsigned int nr,
 		   struct svmx_counters *cnt);

@@ -10,6 +10,11 @@
  * same operation (up to SVMX_FAULT_BATCH pages), hands the batch to the
  * fault handler and retries.
  *
+ * Progress is guaranteed: when a piece still faults after
+ * SVMX_MIGRATE_ROUNDS rounds (its pages were migrated and evicted again
+ * before it could run, say), its next faults are mapped where the pages
+ * are, without migration.
+ *
  * A piece touches memory with the device page-table lock held, through the
  * mapped page itself: the system page for system memory, the backing page
  * for device memory.  The lock is dropped between pieces, so an
@@ -29,6 +34,9 @@
 #include <linux/uaccess.h>
 
 #include "svmx.h"
+
+/* Fault rounds of one piece before its faults are mapped in place. */
+#define SVMX_MIGRATE_ROUNDS	4
 
 /**
  * struct svmx_piece - the part of an operation that touches one page
@@ -270,6 +278,7 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 
 	while (svmx_iter_next(&it, &p)) {
 		unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
+		unsigned int rounds = 0;
 
 		if (op->opcode == SVMX_OP_WRITE &&
 		    copy_from_user(bounce, ubuf + p.off, p.len))
@@ -282,7 +291,14 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 			if (ret)
 				return ret;
 			nr = svmx_fill_fault_buffer(ctx, &it, &p, faults);
-			ret = svmx_service_faults(ctx, faults, nr, cnt);
+			/*
+			 * Forward progress: a piece whose migrated pages keep
+			 * being evicted before it runs gets them mapped where
+			 * they are.
+			 */
+			ret = svmx_service_faults(ctx, faults, nr,
+						  ++rounds > SVMX_MIGRATE_ROUNDS,
+						  cnt);
 			if (ret)
 				return ret;
 		}

@@ -236,7 +236,7 @@ static void svmx_prefetch_ranges(struct svmx_ctx *ctx,
 
 static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 			    const struct svmx_fault *batch, unsigned int nr,
-			    struct svmx_counters *cnt)
+			    bool in_place, struct svmx_counters *cnt)
 {
 	struct svmx_device *sdev = ctx->sdev, *target = sdev;
 	struct svmx_fault_decision d;
@@ -251,6 +251,8 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		return -EFAULT;
 	svmx_fault_info_fill(ctx, vma, f, nr, &info);
 	svmx_policy_fault(sdev, &info, &d, cnt);
+	if (in_place)
+		d.placement = SVMX_PLACE_REMOTE;
 	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
 
 	if (d.placement == SVMX_PLACE_MIGRATE) {
@@ -287,6 +289,8 @@ static bool svmx_pte_allows(struct svmx_ctx *ctx, unsigned long addr, u32 access
  * @ctx: the context; called from the owning process, no lock held
  * @faults: the batch, page-aligned addresses
  * @nr: entries in the batch
+ * @in_place: map the pages where they are, whatever the policy says (the
+ *	forward-progress guarantee of the execution engine)
  * @cnt: counters of the caller
  *
  * Faults already satisfied by an earlier chunk of the batch are skipped.
@@ -295,7 +299,7 @@ static bool svmx_pte_allows(struct svmx_ctx *ctx, unsigned long addr, u32 access
  * with the faulting access).
  */
 int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
-			unsigned int nr, struct svmx_counters *cnt)
+			unsigned int nr, bool in_place, struct svmx_counters *cnt)
 {
 	const struct svmx_cost_params *cost = &ctx->sdev->cost;
 	unsigned int i;
@@ -313,7 +317,8 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 		mapped = svmx_pte_allows(ctx, faults[i].addr, faults[i].access);
 		mutex_unlock(&ctx->pt_lock);
 		if (!mapped)
-			ret = svmx_service_one(ctx, &faults[i], faults, nr, cnt);
+			ret = svmx_service_one(ctx, &faults[i], faults, nr,
+					       in_place, cnt);
 	}
 	mmap_read_unlock(ctx->mm);
 	return ret;
