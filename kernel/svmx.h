@@ -420,6 +420,7 @@ struct svmx_policy_ops {
 	const char *name;
 };
 
+void svmx_policy_install(const struct svmx_policy_ops *ops);
 void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
 		       struct svmx_fault_decision *d, struct svmx_counters *cnt);
 void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,

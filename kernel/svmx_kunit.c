@@ -191,7 +191,190 @@ static struct kunit_suite svmx_logic_suite = {
 	.test_cases = svmx_logic_cases,
 };
 
-kunit_test_suites(&svmx_logic_suite);
+/* ---------------------------------------------------------------------
+ * Policy interface: the built-in default and the fallback rules.
+ */
+
+static struct svmx_device policy_test_dev = { .id = 0 };
+
+static struct svmx_fault_info policy_info(u32 preferred, u32 hive_mask)
+{
+	return (struct svmx_fault_info){
+		.dev = 0, .access = SVMX_ACCESS_WRITE, .addr = 0x40000000,
+		.vma_start = 0x40000000, .vma_end = 0x80000000,
+		.preferred = preferred, .hive_mask = hive_mask,
+	};
+}
+
+static void policy_exit(struct kunit *test)
+{
+	svmx_policy_install(NULL);
+}
+
+/* No advice: migrate 2 MiB to the faulting device. */
+static void svmx_policy_default_test(struct kunit *test)
+{
+	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
+	struct svmx_counters cnt = {};
+	struct svmx_fault_decision d;
+
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	KUNIT_EXPECT_EQ(test, d.placement, (u32)SVMX_PLACE_MIGRATE);
+	KUNIT_EXPECT_EQ(test, d.target, 0U);
+	KUNIT_EXPECT_EQ(test, d.order, (u32)SVMX_CHUNK_ORDER);
+
+	info = policy_info(SVMX_TARGET_SYSTEM, 0);
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	KUNIT_EXPECT_EQ(test, d.placement, (u32)SVMX_PLACE_REMOTE);
+
+	/* A preferred hive peer is the target; outside the hive it is not. */
+	info = policy_info(1, 0x3);
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	KUNIT_EXPECT_EQ(test, d.target, 1U);
+	info = policy_info(1, 0);
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	KUNIT_EXPECT_EQ(test, d.target, 0U);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+}
+
+static int bad_order_fault(const struct svmx_fault_info *info,
+			   struct svmx_fault_decision *d)
+{
+	*d = (struct svmx_fault_decision){ SVMX_PLACE_MIGRATE, info->dev, 12 };
+	return 0;
+}
+
+static int bad_target_fault(const struct svmx_fault_info *info,
+			    struct svmx_fault_decision *d)
+{
+	*d = (struct svmx_fault_decision){ SVMX_PLACE_MIGRATE, 1, 0 };
+	return 0;
+}
+
+static int failing_fault(const struct svmx_fault_info *info,
+			 struct svmx_fault_decision *d)
+{
+	return -EINVAL;
+}
+
+static int remote_64k_fault(const struct svmx_fault_info *info,
+			    struct svmx_fault_decision *d)
+{
+	*d = (struct svmx_fault_decision){ SVMX_PLACE_REMOTE, info->dev,
+					   SVMX_MID_ORDER };
+	return 0;
+}
+
+struct policy_case {
+	const char *desc;
+	int (*fault)(const struct svmx_fault_info *info,
+		     struct svmx_fault_decision *d);
+	u32 hive_mask;
+	u32 want_placement, want_order;
+	u64 want_fallbacks;
+};
+
+static const struct policy_case policy_cases[] = {
+	{ "order out of range", bad_order_fault, 0,
+	  SVMX_PLACE_MIGRATE, SVMX_CHUNK_ORDER, 1 },
+	{ "target outside the hive", bad_target_fault, 0,
+	  SVMX_PLACE_MIGRATE, SVMX_CHUNK_ORDER, 1 },
+	{ "target inside the hive", bad_target_fault, 0x3,
+	  SVMX_PLACE_MIGRATE, 0, 0 },
+	{ "callback error", failing_fault, 0,
+	  SVMX_PLACE_MIGRATE, SVMX_CHUNK_ORDER, 1 },
+	{ "valid answer", remote_64k_fault, 0,
+	  SVMX_PLACE_REMOTE, SVMX_MID_ORDER, 0 },
+	{ "no callback", NULL, 0, SVMX_PLACE_MIGRATE, SVMX_CHUNK_ORDER, 0 },
+};
+
+static void policy_case_desc(const struct policy_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(policy, policy_cases, policy_case_desc);
+
+/* A policy's answer is used when valid, else the default's, counted. */
+static void svmx_policy_fallback_test(struct kunit *test)
+{
+	const struct policy_case *c = test->param_value;
+	struct svmx_policy_ops ops = { .fault = c->fault, .name = "kunit" };
+	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, c->hive_mask);
+	struct svmx_counters cnt = {};
+	struct svmx_fault_decision d;
+
+	svmx_policy_install(&ops);
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	svmx_policy_install(NULL);
+	KUNIT_EXPECT_EQ(test, d.placement, c->want_placement);
+	KUNIT_EXPECT_EQ(test, d.order, c->want_order);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, c->want_fallbacks);
+}
+
+static int pick_third(const struct svmx_victim *cand, u32 nr, u32 *pick)
+{
+	*pick = 2;
+	return 0;
+}
+
+static int bad_cpu_order(const struct svmx_cpu_fault_info *info, u32 *order)
+{
+	*order = SVMX_CHUNK_ORDER + 1;
+	return 0;
+}
+
+static int too_many_prefetches(const struct svmx_fault_info *info,
+			       struct svmx_prefetch *p)
+{
+	p->nr = SVMX_MAX_PREFETCH + 1;
+	return 0;
+}
+
+/* Victim, CPU-fault and prefetch answers are range-checked too. */
+static void svmx_policy_other_hooks_test(struct kunit *test)
+{
+	struct svmx_policy_ops ops = {
+		.select_victim = pick_third,
+		.cpu_fault = bad_cpu_order,
+		.prefetch = too_many_prefetches,
+		.name = "kunit",
+	};
+	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
+	struct svmx_cpu_fault_info cinfo = { .addr = 0x40000000 };
+	struct svmx_victim cand[4] = {};
+	struct svmx_counters cnt = {};
+	struct svmx_prefetch p;
+
+	svmx_policy_install(&ops);
+	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 4, &cnt), 2U);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+	/* With two candidates, index 2 is out of range. */
+	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 2, &cnt), 0U);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 1ULL);
+	KUNIT_EXPECT_EQ(test, svmx_policy_cpu_fault(&policy_test_dev, &cinfo, &cnt),
+			(u32)SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 2ULL);
+	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
+	KUNIT_EXPECT_EQ(test, p.nr, 0U);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 3ULL);
+	svmx_policy_install(NULL);
+}
+
+static struct kunit_case svmx_policy_cases[] = {
+	KUNIT_CASE(svmx_policy_default_test),
+	KUNIT_CASE_PARAM(svmx_policy_fallback_test, policy_gen_params),
+	KUNIT_CASE(svmx_policy_other_hooks_test),
+	{}
+};
+
+static struct kunit_suite svmx_policy_suite = {
+	.name = "svmx_policy",
+	.exit = policy_exit,
+	.test_cases = svmx_policy_cases,
+};
+
+kunit_test_suites(&svmx_logic_suite, &svmx_policy_suite);
 
 MODULE_DESCRIPTION("KUnit tests for svmx");
 MODULE_LICENSE("GPL");

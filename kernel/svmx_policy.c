@@ -8,9 +8,10 @@
  * svmx_policy_*() wrappers below.  The wrappers validate each answer; when
  * the active policy lacks the callback, fails, or answers out of range,
  * the built-in default answers instead; a failed or rejected answer is
- * counted in policy_fallbacks and traced (svmx:svmx_policy fallback=1).  Only the
- * built-in default exists so far; BPF struct_ops policies plug in by
- * replacing svmx_policy_active.
+ * counted in policy_fallbacks and traced (svmx:svmx_policy fallback=1).
+ * Only the built-in default exists so far; BPF struct_ops policies will
+ * plug in through svmx_policy_install(), which the KUnit suite already
+ * uses to check these rules with misbehaving policies.
  *
  * The built-in default:
  *  - fault: migrate the 2 MiB chunk around the fault to the faulting
@@ -20,6 +21,8 @@
  *  - cpu_fault: bring back the 2 MiB chunk (clipped to the VMA);
  *  - select_victim: the least recently used block.
  */
+#include <kunit/visibility.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 
 #include "svmx.h"
@@ -69,6 +72,23 @@ static const struct svmx_policy_ops svmx_default_policy = {
 };
 
 static const struct svmx_policy_ops __rcu *svmx_policy_active = &svmx_default_policy;
+static DEFINE_MUTEX(svmx_policy_lock);	/* serialises installs */
+
+/**
+ * svmx_policy_install() - make a policy the active one
+ * @ops: the policy, or NULL for the built-in default
+ *
+ * Returns after every caller of the previous policy has left it, so the
+ * previous policy may go away (a BPF struct_ops map being detached).
+ */
+void svmx_policy_install(const struct svmx_policy_ops *ops)
+{
+	mutex_lock(&svmx_policy_lock);
+	rcu_assign_pointer(svmx_policy_active, ops ? ops : &svmx_default_policy);
+	mutex_unlock(&svmx_policy_lock);
+	synchronize_rcu();
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_install);
 
 static bool svmx_decision_ok(const struct svmx_fault_info *info,
 			     const struct svmx_fault_decision *d)
@@ -116,6 +136,7 @@ void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *i
 	if (fallback)
 		svmx_policy_fallback(cnt);
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_fault);
 
 /**
  * svmx_policy_prefetch() - ranges to migrate ahead of demand
@@ -153,6 +174,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 	if (fallback)
 		svmx_policy_fallback(cnt);
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_prefetch);
 
 /**
  * svmx_policy_cpu_fault() - order of the chunk a CPU fault brings back
@@ -186,6 +208,7 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 		svmx_policy_fallback(cnt);
 	return order;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_cpu_fault);
 
 /**
  * svmx_policy_victim() - the block to evict
@@ -219,3 +242,4 @@ u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 		svmx_policy_fallback(cnt);
 	return pick;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_victim);
