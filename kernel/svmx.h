@@ -480,6 +480,9 @@ void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *sr
  * Migration (svmx_migrate.c)
  */
 
+#if IS_ENABLED(CONFIG_KUNIT)
+int svmx_next_order(int order);
+#endif
 int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   struct vm_area_struct *vma, unsigned long addr,
 			   unsigned int order, const struct svmx_span *limit,

@@ -110,6 +110,24 @@ static void svmx_cost_copy_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, svmx_cost_param_check("link_lat_ns", 0), 0);
 }
 
+/* The chunk fallback: the order asked for, then 64 KiB, then one page. */
+static void svmx_next_order_test(struct kunit *test)
+{
+	int o, steps[4], n = 0;
+
+	for (o = SVMX_CHUNK_ORDER; o >= 0 && n < 4; o = svmx_next_order(o))
+		steps[n++] = o;
+	KUNIT_EXPECT_EQ(test, n, 3);
+	KUNIT_EXPECT_EQ(test, steps[0], SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, steps[1], SVMX_MID_ORDER);
+	KUNIT_EXPECT_EQ(test, steps[2], 0);
+	/* A policy's own order is tried first, whatever it is. */
+	KUNIT_EXPECT_EQ(test, svmx_next_order(7), SVMX_MID_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_next_order(SVMX_MID_ORDER), 0);
+	KUNIT_EXPECT_EQ(test, svmx_next_order(2), 0);
+	KUNIT_EXPECT_EQ(test, svmx_next_order(0), -1);
+}
+
 #define POOL_BASE	0x100000000UL	/* never dereferenced */
 #define POOL_PAGES	2048		/* 8 MiB: four 2 MiB blocks */
 
@@ -181,6 +199,7 @@ static struct kunit_case svmx_logic_cases[] = {
 	KUNIT_CASE(svmx_cost_bytes_test),
 	KUNIT_CASE(svmx_cost_access_test),
 	KUNIT_CASE(svmx_cost_copy_test),
+	KUNIT_CASE(svmx_next_order_test),
 	KUNIT_CASE(svmx_pool_alignment_test),
 	KUNIT_CASE(svmx_pool_reuse_test),
 	{}

@@ -19,6 +19,7 @@
  * svmx lock held: the migration's own mmu notifier callbacks take the
  * device page-table lock.
  */
+#include <kunit/visibility.h>
 #include <linux/highmem.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
@@ -216,13 +217,21 @@ static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
 			   mig->migrated, mig->copy_cmds, mig->bytes);
 }
 
-/* The chunk fallback: the order asked for, then 64 KiB, then one page. */
-static int svmx_next_order(int order)
+/**
+ * svmx_next_order() - the next step of the chunk fallback
+ * @order: the order just tried
+ *
+ * The order asked for, then 64 KiB, then one page.
+ *
+ * Return: the next order to try, or -1 after the single page.
+ */
+VISIBLE_IF_KUNIT int svmx_next_order(int order)
 {
 	if (order > SVMX_MID_ORDER)
 		return SVMX_MID_ORDER;
 	return order > 0 ? 0 : -1;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
 
 /**
  * svmx_migrate_to_device() - migrate the chunk around an address to a device
