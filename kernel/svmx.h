@@ -276,10 +276,9 @@ struct svmx_pt_leaf {
 
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
 unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va);
+struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 access);
 void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 		 bool write);
-unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
-			    unsigned long end);
 
 static inline struct page *svmx_pte_page(unsigned long pte)
 {
@@ -487,12 +486,12 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   struct vm_area_struct *vma, unsigned long addr,
 			   unsigned int order, const struct svmx_span *limit,
 			   struct svmx_span *done, struct svmx_counters *cnt);
-int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
-			   unsigned long start, unsigned long end,
-			   struct svmx_counters *cnt);
+int svmx_migrate_to_system(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, struct svmx_counters *cnt);
 int svmx_migrate_hive_to_system(struct svmx_device *sdev,
 				struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, struct svmx_counters *cnt);
+				unsigned long end, struct page *fault_page,
+				struct svmx_counters *cnt);
 vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		     struct svmx_counters *cnt);
@@ -504,6 +503,9 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
 void svmx_ctx_destroy(struct svmx_ctx *ctx);
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr);
+void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
+			      enum svmx_dir dir, struct svmx_counters *cnt);
 u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
 		      unsigned long addr, enum svmx_dir dir);
 void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
@@ -543,6 +545,5 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m);
 
 int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
 	      struct svmx_counters *cnt);
-int svmx_op_check(const struct svmx_op *op);
 
 #endif /* _SVMX_H */

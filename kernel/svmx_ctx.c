@@ -89,6 +89,23 @@ unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va)
 }
 
 /**
+ * svmx_pt_translate() - the page an access may use, per the page table
+ * @ctx: the context; pt_lock held
+ * @va: the address
+ * @access: enum svmx_access; writes and atomics need a writable entry
+ *
+ * Return: the mapped page, or NULL when the access must fault.
+ */
+struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 access)
+{
+	unsigned long pte = svmx_pt_get(ctx, va);
+
+	if (access != SVMX_ACCESS_READ && !(pte & SVMX_PTE_WRITE))
+		return NULL;
+	return svmx_pte_page(pte);
+}
+
+/**
  * svmx_pt_set() - install a device page-table entry
  * @ctx: the context; pt_lock held, leaf prepared
  * @va: the address
@@ -112,8 +129,8 @@ void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
  *
  * Return: the number of entries removed.
  */
-unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
-			    unsigned long end)
+static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
+				   unsigned long end)
 {
 	unsigned long first = start >> SVMX_REGION_SHIFT;
 	unsigned long last = (end - 1) >> SVMX_REGION_SHIFT;
@@ -249,6 +266,9 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 	mmap_read_lock(ctx->mm);
 	xa_for_each(&ctx->regions, idx, entry) {
 		unsigned long addr = idx << SVMX_REGION_SHIFT;
+
+		if (!svmx_owner_resident(ctx->sdev->owner))
+			break;	/* nothing of this hive is in device memory */
 		unsigned long end = addr + BIT(SVMX_REGION_SHIFT);
 		struct vm_area_struct *vma;
 
@@ -256,7 +276,8 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
 			addr = max(addr, vma->vm_start);
 			svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
-						    min(end, vma->vm_end), &cnt);
+						    min(end, vma->vm_end), NULL,
+						    &cnt);
 			addr = vma->vm_end;
 			if (addr >= end)
 				break;
@@ -295,6 +316,13 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
 	kfree(ctx);
 }
 
+static void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c)
+{
+	mutex_lock(&ctx->lock);
+	svmx_counters_add(&ctx->stats, c);
+	mutex_unlock(&ctx->lock);
+}
+
 /**
  * svmx_ctx_account() - add a call's counters to its context and device
  * @ctx: the context
@@ -302,9 +330,7 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
  */
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c)
 {
-	mutex_lock(&ctx->lock);
-	svmx_counters_add(&ctx->stats, c);
-	mutex_unlock(&ctx->lock);
+	svmx_ctx_add(ctx, c);
 	svmx_device_account(ctx->sdev, c);
 }
 
@@ -329,27 +355,65 @@ static u64 svmx_reg_inc(u64 v, u64 mask)
 	return (v & ~mask) | (n << shift);
 }
 
+/*
+ * Record a fault (@fault) or a migration in @dir in the region of @addr.
+ * Return the region's ping-pong count; *@reversed tells whether this
+ * migration reversed the previous one.
+ */
 static u32 svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
-			      enum svmx_dir dir, bool fault)
+			      enum svmx_dir dir, bool fault, bool *reversed)
 {
 	unsigned long idx = addr >> SVMX_REGION_SHIFT;
 	u64 v = 0, last;
 	void *old;
 
+	*reversed = false;
 	xa_lock(&ctx->regions);
 	old = xa_load(&ctx->regions, idx);
 	if (old)
 		v = xa_to_value(old);
 	last = FIELD_GET(REG_DIR, v);
-	if (fault)
+	if (fault) {
 		v = svmx_reg_inc(v, dir == SVMX_DIR_TO_DEVICE ? REG_DEV : REG_CPU);
-	else if (last && last != dir + 1)
-		v = svmx_reg_inc(v, REG_PP);
-	if (!fault)
+	} else {
+		*reversed = last && last != dir + 1;
+		if (*reversed)
+			v = svmx_reg_inc(v, REG_PP);
 		v = (v & ~REG_DIR) | FIELD_PREP(REG_DIR, dir + 1);
-	__xa_store(&ctx->regions, idx, xa_mk_value(v), GFP_ATOMIC | __GFP_NOWARN);
+	}
+	/* The history is what unbinding gives back: do not drop it. */
+	__xa_store(&ctx->regions, idx, xa_mk_value(v), GFP_KERNEL);
 	xa_unlock(&ctx->regions);
 	return FIELD_GET(REG_PP, v);
+}
+
+/**
+ * svmx_ctx_region_fault() - record a device fault in its 2 MiB region
+ * @ctx: the faulting context
+ * @addr: faulting address
+ */
+void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr)
+{
+	bool reversed;
+
+	svmx_region_update(ctx, addr, SVMX_DIR_TO_DEVICE, true, &reversed);
+}
+
+/**
+ * svmx_ctx_region_migrated() - record a migration of (part of) a region
+ * @ctx: the context the migration is for
+ * @addr: address in the region
+ * @dir: direction of the migration
+ * @cnt: counters of the caller; pingpong is bumped when @dir reverses the
+ *	region's previous migration
+ */
+void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
+			      enum svmx_dir dir, struct svmx_counters *cnt)
+{
+	bool reversed;
+
+	svmx_region_update(ctx, addr, dir, false, &reversed);
+	cnt->pingpong += reversed;
 }
 
 /* Run @fn on the context of @mm on @sdev, if there is one. */
@@ -382,30 +446,28 @@ static void svmx_region_fault_fn(struct svmx_ctx *ctx, void *arg)
 {
 	struct svmx_region_arg *a = arg;
 
-	a->pingpong = svmx_region_update(ctx, a->addr, a->dir, true);
+	a->pingpong = svmx_region_update(ctx, a->addr, a->dir, true,
+					 &a->reversed);
 }
 
 static void svmx_region_migrated_fn(struct svmx_ctx *ctx, void *arg)
 {
 	struct svmx_region_arg *a = arg;
-	u32 before = svmx_region_pingpong(ctx, a->addr, NULL, NULL);
 
-	a->reversed = svmx_region_update(ctx, a->addr, a->dir, false) != before;
+	svmx_region_update(ctx, a->addr, a->dir, false, &a->reversed);
 }
 
 static void svmx_account_fn(struct svmx_ctx *ctx, void *arg)
 {
-	mutex_lock(&ctx->lock);
-	svmx_counters_add(&ctx->stats, arg);
-	mutex_unlock(&ctx->lock);
+	svmx_ctx_add(ctx, arg);
 }
 
 /**
- * svmx_region_fault() - record a device or CPU fault in a 2 MiB region
- * @sdev: the device
+ * svmx_region_fault() - record a CPU fault of an mm in a 2 MiB region
+ * @sdev: the device whose page faulted
  * @mm: the faulting mm (it may have no context on @sdev)
  * @addr: faulting address
- * @dir: SVMX_DIR_TO_DEVICE for a device fault, TO_SYSTEM for a CPU fault
+ * @dir: SVMX_DIR_TO_SYSTEM for a CPU fault
  *
  * Return: the region's ping-pong count, for the policy.
  */
@@ -419,9 +481,9 @@ u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
 }
 
 /**
- * svmx_region_migrated() - record a migration of (part of) a region
+ * svmx_region_migrated() - record a migration of an mm's region
  * @sdev: the device the context belongs to
- * @mm: the mm
+ * @mm: the mm (it may have no context on @sdev)
  * @addr: address in the region
  * @dir: direction of the migration
  * @cnt: counters of the caller; pingpong is bumped when @dir reverses the

@@ -36,8 +36,6 @@
 #include "svmx.h"
 #include "svmx_trace.h"
 
-#define SVMX_EVICT_RETRIES	8
-
 static void svmx_devmem_page_free(struct page *page)
 {
 	struct svmx_block *block = svmx_page_block(page);
@@ -181,7 +179,7 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 
 	block = kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block)
-		return NULL;
+		return ERR_PTR(-ENOMEM);	/* system memory, not device memory */
 	phys = svmx_pool_alloc(sdev->pool, order);
 	if (!phys) {
 		kfree(block);

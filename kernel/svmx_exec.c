@@ -117,17 +117,6 @@ static bool svmx_iter_next(struct svmx_op_iter *it, struct svmx_piece *p)
 	}
 }
 
-/* pt_lock held: the entry allowing @access at @va, or NULL. */
-static struct page *svmx_translate(struct svmx_ctx *ctx, unsigned long va,
-				   u32 access)
-{
-	unsigned long pte = svmx_pt_get(ctx, va);
-
-	if (access != SVMX_ACCESS_READ && !(pte & SVMX_PTE_WRITE))
-		return NULL;
-	return svmx_pte_page(pte);
-}
-
 static void svmx_touch_memory(const struct svmx_op *op, const struct svmx_piece *p,
 			      void *kaddr, void *bounce)
 {
@@ -203,7 +192,7 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 
 	svmx_queue_wait(ctx, cnt);
 	mutex_lock(&ctx->pt_lock);
-	page = svmx_translate(ctx, p->va, p->access);
+	page = svmx_pt_translate(ctx, p->va, p->access);
 	if (!page) {
 		mutex_unlock(&ctx->pt_lock);
 		return 1;
@@ -255,7 +244,7 @@ static unsigned int svmx_fill_fault_buffer(struct svmx_ctx *ctx,
 		u32 access = p.access == SVMX_ACCESS_READ ? SVMX_ACCESS_READ :
 							    SVMX_ACCESS_WRITE;
 
-		if (!svmx_translate(ctx, p.va, p.access) &&
+		if (!svmx_pt_translate(ctx, p.va, p.access) &&
 		    !svmx_fault_queued(f, nr, addr, access)) {
 			f[nr].addr = addr;
 			f[nr].access = p.access;
@@ -329,7 +318,7 @@ static bool svmx_user_range_ok(u64 addr, u64 len)
  *
  * Return: 0 or -EINVAL.
  */
-int svmx_op_check(const struct svmx_op *op)
+static int svmx_op_check(const struct svmx_op *op)
 {
 	if (op->flags || !op->length)
 		return -EINVAL;

@@ -36,8 +36,7 @@ static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 
 /* Publish valid entries of @pfns; pt_lock held, leaves prepared. */
 static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
-			 const unsigned long *pfns, unsigned long npages,
-			 struct svmx_counters *cnt)
+			 const unsigned long *pfns, unsigned long npages)
 {
 	unsigned long i, nr_sys = 0, nr_peer = 0;
 
@@ -94,7 +93,7 @@ static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
 		if (!vma || addr >= vma->vm_end)
 			continue;
 		svmx_migrate_hive_to_system(ctx->sdev, vma, addr, addr + PAGE_SIZE,
-					    cnt);
+					    NULL, cnt);
 		moved = true;
 	}
 	return moved;
@@ -159,7 +158,7 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 			mutex_unlock(&ctx->pt_lock);
 			continue;
 		}
-		svmx_publish(ctx, start, range.hmm_pfns, npages, cnt);
+		svmx_publish(ctx, start, range.hmm_pfns, npages);
 		mutex_unlock(&ctx->pt_lock);
 		break;
 	}
@@ -256,32 +255,24 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
 
 	if (d.placement == SVMX_PLACE_MIGRATE) {
+		struct svmx_span done;
+
 		target = svmx_device_get(d.target);
-		/* Chunk fallback ends in a remote mapping: not an error. */
-		ret = svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
-					     NULL, &span, cnt);
-		if (ret)	/* unmovable VMA or no block: map in place */
-			span = svmx_chunk_around(f->addr, d.order, vma->vm_start,
-						 vma->vm_end);
-		ret = 0;
+		/*
+		 * The chunk actually attempted may be smaller (fallback); when
+		 * no block could be had at all, the chunk is mapped in place.
+		 */
+		if (!svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
+					    NULL, &done, cnt))
+			span = done;
 	}
-	if (!ret)
-		ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
+	ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
 	if (!ret && d.placement == SVMX_PLACE_MIGRATE)
 		svmx_prefetch_ranges(ctx, &info, target, cnt);
-	svmx_region_fault(sdev, ctx->mm, f->addr, SVMX_DIR_TO_DEVICE);
+	svmx_ctx_region_fault(ctx, f->addr);
 	trace_svmx_fault(sdev->id, f->addr, f->access, d.placement, d.order,
 			 span.start, span.end, ktime_get_ns() - t0, ret);
 	return ret;
-}
-
-static bool svmx_pte_allows(struct svmx_ctx *ctx, unsigned long addr, u32 access)
-{
-	unsigned long pte = svmx_pt_get(ctx, addr);
-
-	if (!pte)
-		return false;
-	return access == SVMX_ACCESS_READ || (pte & SVMX_PTE_WRITE);
 }
 
 /**
@@ -314,7 +305,7 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 		bool mapped;
 
 		mutex_lock(&ctx->pt_lock);
-		mapped = svmx_pte_allows(ctx, faults[i].addr, faults[i].access);
+		mapped = svmx_pt_translate(ctx, faults[i].addr, faults[i].access);
 		mutex_unlock(&ctx->pt_lock);
 		if (!mapped)
 			ret = svmx_service_one(ctx, &faults[i], faults, nr,
@@ -352,14 +343,22 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 		addr = max(addr, vma->vm_start);
 		stop = min(end, vma->vm_end);
 		any = true;
-		if (m->target == SVMX_TARGET_SYSTEM) {
-			ret = svmx_migrate_to_system(ctx, vma, addr, stop, cnt);
-			addr = stop;
-			continue;
-		}
+		/* 2 MiB at a time: bounded arrays, killable, no long stalls. */
 		while (addr < stop && !ret) {
 			struct svmx_span limit = { m->addr, end }, done;
 
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
+			cond_resched();
+			if (m->target == SVMX_TARGET_SYSTEM) {
+				done.end = min(stop, ALIGN(addr + 1,
+							   PAGE_SIZE << SVMX_CHUNK_ORDER));
+				ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
+				addr = done.end;
+				continue;
+			}
 			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
 						     SVMX_CHUNK_ORDER, &limit,
 						     &done, cnt);
@@ -394,11 +393,13 @@ static int svmx_snapshot_pass(struct svmx_ctx *ctx, void *owner,
 	};
 	int ret;
 
+	unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
+
 	do {
 		memset(pfns, 0, ((end - start) >> PAGE_SHIFT) * sizeof(*pfns));
 		range.notifier_seq = mmu_interval_read_begin(range.notifier);
 		ret = hmm_range_fault(&range);
-	} while (ret == -EBUSY);
+	} while (ret == -EBUSY && !svmx_retry_stop(deadline));
 	return ret;
 }
 
@@ -430,7 +431,6 @@ int svmx_snapshot(struct svmx_ctx *ctx, unsigned long start,
 	struct vm_area_struct *vma;
 	unsigned long *pfns;
 	unsigned int id;
-	int ret = 0;
 
 	memset(loc, SVMX_SNAP_NONE, npages);
 	memset(peer, 0xff, npages);
@@ -487,5 +487,5 @@ int svmx_snapshot(struct svmx_ctx *ctx, unsigned long start,
 	}
 	mutex_unlock(&ctx->pt_lock);
 	kvfree(pfns);
-	return ret;
+	return 0;
 }

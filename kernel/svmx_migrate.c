@@ -28,6 +28,9 @@
 #include "svmx.h"
 #include "svmx_trace.h"
 
+/* Passes over a block's busy pages before eviction reports -EBUSY. */
+#define SVMX_EVICT_RETRIES	8
+
 /* State of one migration, shared by the copy loops. */
 struct svmx_mig {
 	struct migrate_vma args;
@@ -235,7 +238,7 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
 
 /**
  * svmx_migrate_to_device() - migrate the chunk around an address to a device
- * @ctx: the binding the migration is for (accounting)
+ * @ctx: the binding the migration is for (region history)
  * @target: destination device (the faulting device or a hive peer)
  * @vma: VMA holding @addr; mmap lock held for read
  * @addr: address the chunk is built around
@@ -306,9 +309,8 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	svmx_block_publish(block);
 	svmx_block_put(block);	/* the allocation's reference */
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
-	if (ctx && mig.migrated)
-		svmx_region_migrated(ctx->sdev, vma->vm_mm, done->start,
-				     SVMX_DIR_TO_DEVICE, cnt);
+	if (mig.migrated)
+		svmx_ctx_region_migrated(ctx, done->start, SVMX_DIR_TO_DEVICE, cnt);
 	svmx_mig_free(&mig);
 	return 0;
 }
@@ -371,15 +373,21 @@ static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 	return ok;
 }
 
-/*
- * Migrate every svmx page owned by @owner in [start, end) of @vma back to
- * system memory.  @fault_page is the page of a CPU fault, or NULL.
+/**
+ * svmx_migrate_hive_to_system() - bring a device's and its hive's pages back
+ * @sdev: the device; every page with its pgmap owner moves
+ * @vma: the VMA; mmap lock held for read
+ * @start: page-aligned start within @vma
+ * @end: page-aligned end within @vma
+ * @fault_page: the page of a CPU fault, or NULL
+ * @cnt: counters of the caller
+ *
+ * Return: 0, -ENOMEM when @fault_page got no system page, or an errno.
  */
-static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
-					struct vm_area_struct *vma,
-					unsigned long start, unsigned long end,
-					struct page *fault_page,
-					struct svmx_counters *cnt)
+int svmx_migrate_hive_to_system(struct svmx_device *sdev,
+				struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, struct page *fault_page,
+				struct svmx_counters *cnt)
 {
 	struct svmx_mig mig;
 	int ret;
@@ -390,7 +398,7 @@ static int svmx_migrate_owner_to_system(struct svmx_device *sdev, void *owner,
 	mig.args.vma = vma;
 	mig.args.start = start;
 	mig.args.end = end;
-	mig.args.pgmap_owner = owner;
+	mig.args.pgmap_owner = sdev->owner;
 	mig.args.flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE;
 	mig.args.fault_page = fault_page;
 	ret = migrate_vma_setup(&mig.args);
@@ -417,7 +425,6 @@ out:
 
 /**
  * svmx_migrate_to_system() - bring every svmx page of a range back
- * @ctx: the binding asking (accounting)
  * @vma: the VMA; mmap lock held for read
  * @start: page-aligned start within @vma
  * @end: page-aligned end within @vma
@@ -427,7 +434,7 @@ out:
  *
  * Return: 0 or a negative errno.
  */
-int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
+int svmx_migrate_to_system(struct vm_area_struct *vma,
 			   unsigned long start, unsigned long end,
 			   struct svmx_counters *cnt)
 {
@@ -443,28 +450,10 @@ int svmx_migrate_to_system(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 		if (!svmx_device_owner_first(id) ||
 		    !svmx_owner_resident(sdev->owner))
 			continue;
-		ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start,
-						   end, NULL, cnt);
+		ret = svmx_migrate_hive_to_system(sdev, vma, start, end, NULL,
+						  cnt);
 	}
 	return ret;
-}
-
-/**
- * svmx_migrate_hive_to_system() - bring a device's and its hive's pages back
- * @sdev: the device
- * @vma: the VMA; mmap lock held for read
- * @start: page-aligned start within @vma
- * @end: page-aligned end within @vma
- * @cnt: counters of the caller
- *
- * Return: 0 or a negative errno.
- */
-int svmx_migrate_hive_to_system(struct svmx_device *sdev,
-				struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, struct svmx_counters *cnt)
-{
-	return svmx_migrate_owner_to_system(sdev, sdev->owner, vma, start, end,
-					    NULL, cnt);
 }
 
 /**
@@ -506,8 +495,8 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 							 SVMX_DIR_TO_SYSTEM);
 	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
 	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
-	ret = svmx_migrate_owner_to_system(sdev, sdev->owner, vma, span.start,
-					   span.end, vmf->page, &cnt);
+	ret = svmx_migrate_hive_to_system(sdev, vma, span.start, span.end,
+					  vmf->page, &cnt);
 	trace_svmx_cpu_fault(sdev->id, vmf->address, cpu, order,
 			     cnt.pages_to_system, ret);
 	if (cpu && cnt.pages_to_system)
@@ -550,7 +539,7 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {
 		unsigned long *src = mig.args.src, *dst = mig.args.dst;
 
-		if (attempt == 8) {
+		if (attempt == SVMX_EVICT_RETRIES) {
 			ret = -EBUSY;
 			break;
 		}
