@@ -11,6 +11,7 @@
 #                  else $XDG_CACHE_HOME/svmx)
 #   V=1            show full commands
 
+SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -33,18 +34,34 @@ VARIANT := base
 KFLAG :=
 endif
 
-# The cached kernel directory for this variant (computed, not built).
+# The cached kernel directory for this variant (computed, not built).  Its
+# key names the version of the kernel source package, so it is empty on a
+# fresh machine until tests/vm/deps has installed that package.
 CACHED_KERNEL := $(shell $(VM)/build-kernel $(KFLAG) --print-dir 2>/dev/null)
+KERNEL_GOALS := all module selftests tools test check demo bench
+
+export SVMX_TOP := $(TOP)
+
+.PHONY: $(KERNEL_GOALS) deps kernel clean help
+
+ifeq ($(CACHED_KERNEL),)
+ifneq ($(SVMX_AFTER_DEPS),1)
+# Fresh machine: install the packages, then run the same goal in a make that
+# reads this file again and can name the kernel.
+$(KERNEL_GOALS):
+	$(Q)$(VM)/deps --no-kernel
+	$(Q)$(MAKE) SVMX_AFTER_DEPS=1 $@
+else
+$(KERNEL_GOALS):
+	@echo "svmx: $$(. $(VM)/lib.sh; echo $$SVMX_SRC_PKG) is still not installed after tests/vm/deps" >&2; exit 1
+endif
+else
 ifeq ($(origin KDIR),undefined)
 KDIR := $(CACHED_KERNEL)/build
 KDIR_IS_CACHED := 1
 endif
 KSRC := $(CACHED_KERNEL)/src
 BPFDIR := $(CACHED_KERNEL)/bpf
-
-export SVMX_TOP := $(TOP)
-
-.PHONY: all module deps kernel selftests tools test check demo bench clean help
 
 all: module ## build kernel/svmx.ko (and the KUnit module)
 
@@ -64,13 +81,6 @@ module:
 	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
 	$(Q)$(VM)/check-module-btf $(KDIR) kernel/svmx.ko
 
-deps: ## install packages and build the test kernel, libbpf, bpftool (idempotent)
-	$(Q)$(VM)/deps $(KFLAG)
-
-kernel: ## build the test kernel into the cache (DEBUG=1: the debug variant)
-	$(Q)$(VM)/deps --no-kernel
-	$(Q)$(VM)/build-kernel $(KFLAG)
-
 selftests: module ## build the in-VM selftests
 	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
 
@@ -89,8 +99,18 @@ demo: selftests tools ## boot the VM, load svmx, run a workload and show what it
 bench: selftests tools ## run the benchmarks in the VM and print the tables
 	$(Q)tools/bench $(KFLAG)
 
+endif
+
+deps: ## install packages and build the test kernel, libbpf, bpftool (idempotent)
+	$(Q)$(VM)/deps $(KFLAG)
+
+kernel: ## build the test kernel into the cache (DEBUG=1: the debug variant)
+	$(Q)$(VM)/deps --no-kernel
+	$(Q)$(VM)/build-kernel $(KFLAG)
+
 clean: ## remove build output (not the kernel cache)
-	$(Q)if [ -f $(KDIR)/Makefile ]; then $(MAKE) -C $(KDIR) M=$(TOP)/kernel clean >/dev/null; fi
+	$(Q)kdir=$$(cat kernel/.kdir 2>/dev/null); \
+		if [ -f "$$kdir/Makefile" ]; then $(MAKE) -C "$$kdir" M=$(TOP)/kernel clean >/dev/null; fi
 	$(Q)rm -rf $(BUILD) kernel/.kdir
 
 help: ## this text
@@ -98,4 +118,4 @@ help: ## this text
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
-	@echo "Cache: $(dir $(CACHED_KERNEL))  (clear: rm -rf <that dir>)"
+	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"
