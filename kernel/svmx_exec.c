@@ -22,6 +22,13 @@
  * reclaim or an mmu notifier for longer than that: the queue is preempted,
  * the mapping is invalidated, the work resumes and faults again.
  *
+ * A piece that writes (WRITE, FILL, ATOMIC_ADD, the destination of COPY)
+ * dirties the system page it wrote, the way the dirty bit of a CPU page
+ * table entry would: the CPU mapping of a page read back from swap, or of
+ * a shared memory page read by the CPU, can be writable and clean, and
+ * reclaim drops a clean page without writing it back (see
+ * svmx_page_written()).
+ *
  * Every piece is charged to the modeled device clock by where its page
  * lives (local, peer or system memory): one access latency per piece (the
  * accesses within a page are pipelined) plus its bytes at that memory's
@@ -181,6 +188,54 @@ static void svmx_queue_wait(struct svmx_ctx *ctx, struct svmx_counters *cnt)
 	wait_event(ctx->resume, !atomic_read(&ctx->suspend));
 }
 
+/*
+ * The device wrote @page, a system page it maps through the device page
+ * table: mark its folio dirty, as a CPU store would through the dirty bit
+ * of its page table entry.  Device stores go through the kernel mapping
+ * and leave the CPU PTE clean, and a PTE can be writable and clean (an
+ * exclusive anonymous page swapped in by a read, a shared memory page
+ * mapped by a read fault).  Reclaim decides after try_to_unmap() whether
+ * the folio must be written back; a clean folio in the swap cache or in
+ * the page cache is simply dropped, with the device's data.
+ *
+ * Called with pt_lock held and the entry mapping @page present, the folio
+ * not locked (reclaim holds the folio lock while its try_to_unmap() runs
+ * our notifier, which takes pt_lock: waiting for the folio lock here would
+ * deadlock, so set_page_dirty_lock() is out).  The entry plays the part of
+ * a CPU page-table entry for folio_mark_dirty()'s rule that the folio may
+ * not be truncated meanwhile: the folio is mapped by the CPU page table as
+ * long as the entry exists, every unmap (truncation, reclaim, migration)
+ * first runs svmx_invalidate(), which waits for pt_lock, and a folio is
+ * removed from its mapping only after it is unmapped.  For the same reason
+ * the flag is set before reclaim's try_to_unmap() returns and is seen by
+ * its dirty check, and a dirty folio stays dirty while the entry exists:
+ * writeback cleans a mapped folio only after folio_mkclean() unmapped it.
+ *
+ * So a folio of a file with writeback (ext4) is already dirty here: its
+ * mapping write-protects clean folios, and the page_mkwrite() of the write
+ * fault that made the entry writable dirtied it (ext4_dirty_folio() would
+ * warn about a folio neither locked nor dirty).  What is left is memory
+ * without writeback: anonymous memory, shmem.  For shmem,
+ * ->dirty_folio() is noop_dirty_folio(), which neither sleeps nor
+ * allocates, fine under pt_lock, which must not enter reclaim.  An
+ * anonymous folio gets the flag directly: that is all folio_mark_dirty()
+ * would do (the swap cache's ->dirty_folio() is noop_dirty_folio() too),
+ * and it does not follow folio_mapping() to a swap address space that the
+ * unlocked folio may leave meanwhile (__split_huge_pmd_locked() does the
+ * same under its page-table lock).
+ */
+static void svmx_page_written(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (folio_test_dirty(folio))
+		return;
+	if (folio_test_anon(folio))
+		folio_set_dirty(folio);
+	else
+		folio_mark_dirty(folio);
+}
+
 /* Execute one piece; 1 when it needs a device fault first. */
 static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 			  const struct svmx_piece *p, void *bounce,
@@ -207,6 +262,14 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 	kaddr = kmap_local_page(page);
 	svmx_touch_memory(op, p, kaddr + offset_in_page(p->va), bounce);
 	kunmap_local(kaddr);
+	/*
+	 * Device memory needs no dirtying: the backing page is the module's
+	 * own (no mapping, not on an LRU), and a device-private page is
+	 * anonymous and not in the swap cache, so it comes back to system
+	 * memory as a folio that reclaim writes to swap before freeing it.
+	 */
+	if (p->access != SVMX_ACCESS_READ && kind == SVMX_MEM_SYSTEM)
+		svmx_page_written(page);
 	mutex_unlock(&ctx->pt_lock);
 	svmx_charge(ctx, op, p, kind, cnt);
 	return 0;
