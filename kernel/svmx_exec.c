@@ -29,6 +29,10 @@
  * reclaim drops a clean page without writing it back (see
  * svmx_page_written()).
  *
+ * A fatal signal stops the work before its next piece (-EINTR): pieces
+ * over memory the device maps never fault, so the checks of the fault
+ * path alone would let a call of 4096 operations of 4 GiB run to its end.
+ *
  * Every piece is charged to the modeled device clock by where its page
  * lives (local, peer or system memory): one access latency per piece (the
  * accesses within a page are pipelined) plus its bytes at that memory's
@@ -332,6 +336,8 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 		unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
 		unsigned int rounds = 0;
 
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		if (op->opcode == SVMX_OP_WRITE &&
 		    copy_from_user(bounce, ubuf + p.off, p.len))
 			return -EFAULT;
