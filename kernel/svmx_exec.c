@@ -33,6 +33,11 @@
  * over memory the device maps never fault, so the checks of the fault
  * path alone would let a call of 4096 operations of 4 GiB run to its end.
  *
+ * Every return reports how far the work got (struct svmx_exec: operations
+ * done, the failing operation and the part of it that ran), so that a
+ * failed batch with ATOMIC_ADD can be resumed without applying any piece
+ * twice.
+ *
  * Every piece is charged to the modeled device clock by where its page
  * lives (local, peer or system memory): one access latency per piece (the
  * accesses within a page are pipelined) plus its bytes at that memory's
@@ -323,8 +328,14 @@ static unsigned int svmx_fill_fault_buffer(struct svmx_ctx *ctx,
 	return nr;
 }
 
+/*
+ * Run one operation; *@done is set to the bytes (elements for ATOMIC_ADD)
+ * completed, also on error: pieces run in order, each one once, and a
+ * piece that fails has not touched memory (a READ piece counts once its
+ * bytes reached the caller's buffer, a COPY piece once it was written).
+ */
 static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
-			void *bounce, struct svmx_fault *faults,
+			void *bounce, struct svmx_fault *faults, u64 *done,
 			struct svmx_counters *cnt)
 {
 	struct svmx_op_iter it = { .op = op };
@@ -332,6 +343,7 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 	struct svmx_piece p;
 	int ret;
 
+	*done = 0;
 	while (svmx_iter_next(&it, &p)) {
 		unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
 		unsigned int rounds = 0;
@@ -363,6 +375,9 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 		if (op->opcode == SVMX_OP_READ &&
 		    copy_to_user(ubuf + p.off, bounce, p.len))
 			return -EFAULT;
+		/* A COPY piece is done when its destination half is. */
+		if (op->opcode != SVMX_OP_COPY || p.dst)
+			*done = p.off + p.len;
 		cond_resched();
 	}
 	return 0;
@@ -442,16 +457,16 @@ static bool svmx_vmas_allow(struct mm_struct *mm, u64 start, u64 len, u32 access
 	return true;
 }
 
-static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
+/* Index of the first operation whose ranges the VMAs do not allow, or @nr. */
+static u32 svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
 			       u32 nr)
 {
-	int ret = 0;
+	bool ok = true;
 	u32 i;
 
 	mmap_read_lock(ctx->mm);
-	for (i = 0; i < nr && !ret; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct svmx_op *op = &ops[i];
-		bool ok;
 
 		switch (op->opcode) {
 		case SVMX_OP_READ:
@@ -478,41 +493,55 @@ static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
 			break;
 		}
 		if (!ok)
-			ret = -EFAULT;
+			break;
 	}
 	mmap_read_unlock(ctx->mm);
-	return ret;
+	return i;
 }
 
 /**
  * svmx_exec() - run device work
  * @ctx: the context of the calling process
  * @ops: operations, copied from user space
- * @nr: number of operations
- * @cnt: counters of the call
+ * @e: the request: @e->nr_ops operations in; out, the progress fields
+ *	(ops_done, failed_op, failed_op_done) and the counters of the call,
+ *	which the caller has zeroed
  *
  * Every operation is checked, and every range it touches must lie in VMAs
  * allowing the access, before the first one runs; a failed check leaves
- * memory untouched.
+ * memory untouched and names the operation in @e->failed_op.
+ *
+ * Operations run in order.  On every return @e->ops_done operations ran
+ * in full; on an error, operation @e->failed_op (== @e->ops_done once
+ * execution started) ran its first @e->failed_op_done bytes (elements for
+ * ATOMIC_ADD) and nothing after them ran, so the caller can resume there.
  *
  * Return: 0 or a negative errno (-EINVAL, -EFAULT, -ENOMEM; -EAGAIN when
  * invalidations kept racing with a piece for SVMX_RETRY_TIMEOUT, -EINTR
  * when the caller is being killed).
  */
-int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
-	      struct svmx_counters *cnt)
+int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
+	      struct svmx_exec *e)
 {
 	struct svmx_fault *faults;
 	void *bounce;
 	int ret = 0;
 	u32 i;
 
-	for (i = 0; i < nr; i++)
-		if (svmx_op_check(&ops[i]))
+	e->ops_done = 0;
+	e->failed_op = SVMX_EXEC_NO_OP;
+	e->failed_op_done = 0;
+	for (i = 0; i < e->nr_ops; i++) {
+		if (svmx_op_check(&ops[i])) {
+			e->failed_op = i;
 			return -EINVAL;
-	ret = svmx_ops_check_vmas(ctx, ops, nr);
-	if (ret)
-		return ret;
+		}
+	}
+	i = svmx_ops_check_vmas(ctx, ops, e->nr_ops);
+	if (i < e->nr_ops) {
+		e->failed_op = i;
+		return -EFAULT;
+	}
 
 	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	faults = kmalloc_array(SVMX_FAULT_BATCH, sizeof(*faults), GFP_KERNEL);
@@ -521,8 +550,18 @@ int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
 		goto out;
 	}
 	atomic64_inc(&ctx->sdev->epoch);
-	for (i = 0; i < nr && !ret; i++)
-		ret = svmx_exec_op(ctx, &ops[i], bounce, faults, cnt);
+	for (i = 0; i < e->nr_ops; i++) {
+		u64 done;
+
+		ret = svmx_exec_op(ctx, &ops[i], bounce, faults, &done,
+				   &e->counters);
+		if (ret) {
+			e->failed_op = i;
+			e->failed_op_done = done;
+			break;
+		}
+		e->ops_done = i + 1;
+	}
 out:
 	kfree(faults);
 	kfree(bounce);
