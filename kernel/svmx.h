@@ -543,7 +543,7 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m);
  * Execution engine (svmx_exec.c)
  */
 
-int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
-	      struct svmx_counters *cnt);
+int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
+	      struct svmx_exec *e);
 
 #endif /* _SVMX_H */

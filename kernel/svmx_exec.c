@@ -22,6 +22,22 @@
  * reclaim or an mmu notifier for longer than that: the queue is preempted,
  * the mapping is invalidated, the work resumes and faults again.
  *
+ * A piece that writes (WRITE, FILL, ATOMIC_ADD, the destination of COPY)
+ * dirties the system page it wrote, the way the dirty bit of a CPU page
+ * table entry would: the CPU mapping of a page read back from swap, or of
+ * a shared memory page read by the CPU, can be writable and clean, and
+ * reclaim drops a clean page without writing it back (see
+ * svmx_page_written()).
+ *
+ * A fatal signal stops the work before its next piece (-EINTR): pieces
+ * over memory the device maps never fault, so the checks of the fault
+ * path alone would let a call of 4096 operations of 4 GiB run to its end.
+ *
+ * Every return reports how far the work got (struct svmx_exec: operations
+ * done, the failing operation and the part of it that ran), so that a
+ * failed batch with ATOMIC_ADD can be resumed without applying any piece
+ * twice.
+ *
  * Every piece is charged to the modeled device clock by where its page
  * lives (local, peer or system memory): one access latency per piece (the
  * accesses within a page are pipelined) plus its bytes at that memory's
@@ -181,6 +197,54 @@ static void svmx_queue_wait(struct svmx_ctx *ctx, struct svmx_counters *cnt)
 	wait_event(ctx->resume, !atomic_read(&ctx->suspend));
 }
 
+/*
+ * The device wrote @page, a system page it maps through the device page
+ * table: mark its folio dirty, as a CPU store would through the dirty bit
+ * of its page table entry.  Device stores go through the kernel mapping
+ * and leave the CPU PTE clean, and a PTE can be writable and clean (an
+ * exclusive anonymous page swapped in by a read, a shared memory page
+ * mapped by a read fault).  Reclaim decides after try_to_unmap() whether
+ * the folio must be written back; a clean folio in the swap cache or in
+ * the page cache is simply dropped, with the device's data.
+ *
+ * Called with pt_lock held and the entry mapping @page present, the folio
+ * not locked (reclaim holds the folio lock while its try_to_unmap() runs
+ * our notifier, which takes pt_lock: waiting for the folio lock here would
+ * deadlock, so set_page_dirty_lock() is out).  The entry plays the part of
+ * a CPU page-table entry for folio_mark_dirty()'s rule that the folio may
+ * not be truncated meanwhile: the folio is mapped by the CPU page table as
+ * long as the entry exists, every unmap (truncation, reclaim, migration)
+ * first runs svmx_invalidate(), which waits for pt_lock, and a folio is
+ * removed from its mapping only after it is unmapped.  For the same reason
+ * the flag is set before reclaim's try_to_unmap() returns and is seen by
+ * its dirty check, and a dirty folio stays dirty while the entry exists:
+ * writeback cleans a mapped folio only after folio_mkclean() unmapped it.
+ *
+ * So a folio of a file with writeback (ext4) is already dirty here: its
+ * mapping write-protects clean folios, and the page_mkwrite() of the write
+ * fault that made the entry writable dirtied it (ext4_dirty_folio() would
+ * warn about a folio neither locked nor dirty).  What is left is memory
+ * without writeback: anonymous memory, shmem.  For shmem,
+ * ->dirty_folio() is noop_dirty_folio(), which neither sleeps nor
+ * allocates, fine under pt_lock, which must not enter reclaim.  An
+ * anonymous folio gets the flag directly: that is all folio_mark_dirty()
+ * would do (the swap cache's ->dirty_folio() is noop_dirty_folio() too),
+ * and it does not follow folio_mapping() to a swap address space that the
+ * unlocked folio may leave meanwhile (__split_huge_pmd_locked() does the
+ * same under its page-table lock).
+ */
+static void svmx_page_written(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (folio_test_dirty(folio))
+		return;
+	if (folio_test_anon(folio))
+		folio_set_dirty(folio);
+	else
+		folio_mark_dirty(folio);
+}
+
 /* Execute one piece; 1 when it needs a device fault first. */
 static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 			  const struct svmx_piece *p, void *bounce,
@@ -207,6 +271,14 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 	kaddr = kmap_local_page(page);
 	svmx_touch_memory(op, p, kaddr + offset_in_page(p->va), bounce);
 	kunmap_local(kaddr);
+	/*
+	 * Device memory needs no dirtying: the backing page is the module's
+	 * own (no mapping, not on an LRU), and a device-private page is
+	 * anonymous and not in the swap cache, so it comes back to system
+	 * memory as a folio that reclaim writes to swap before freeing it.
+	 */
+	if (p->access != SVMX_ACCESS_READ && kind == SVMX_MEM_SYSTEM)
+		svmx_page_written(page);
 	mutex_unlock(&ctx->pt_lock);
 	svmx_charge(ctx, op, p, kind, cnt);
 	return 0;
@@ -256,8 +328,14 @@ static unsigned int svmx_fill_fault_buffer(struct svmx_ctx *ctx,
 	return nr;
 }
 
+/*
+ * Run one operation; *@done is set to the bytes (elements for ATOMIC_ADD)
+ * completed, also on error: pieces run in order, each one once, and a
+ * piece that fails has not touched memory (a READ piece counts once its
+ * bytes reached the caller's buffer, a COPY piece once it was written).
+ */
 static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
-			void *bounce, struct svmx_fault *faults,
+			void *bounce, struct svmx_fault *faults, u64 *done,
 			struct svmx_counters *cnt)
 {
 	struct svmx_op_iter it = { .op = op };
@@ -265,10 +343,13 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 	struct svmx_piece p;
 	int ret;
 
+	*done = 0;
 	while (svmx_iter_next(&it, &p)) {
 		unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
 		unsigned int rounds = 0;
 
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		if (op->opcode == SVMX_OP_WRITE &&
 		    copy_from_user(bounce, ubuf + p.off, p.len))
 			return -EFAULT;
@@ -294,6 +375,9 @@ static int svmx_exec_op(struct svmx_ctx *ctx, const struct svmx_op *op,
 		if (op->opcode == SVMX_OP_READ &&
 		    copy_to_user(ubuf + p.off, bounce, p.len))
 			return -EFAULT;
+		/* A COPY piece is done when its destination half is. */
+		if (op->opcode != SVMX_OP_COPY || p.dst)
+			*done = p.off + p.len;
 		cond_resched();
 	}
 	return 0;
@@ -373,16 +457,16 @@ static bool svmx_vmas_allow(struct mm_struct *mm, u64 start, u64 len, u32 access
 	return true;
 }
 
-static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
+/* Index of the first operation whose ranges the VMAs do not allow, or @nr. */
+static u32 svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
 			       u32 nr)
 {
-	int ret = 0;
+	bool ok = true;
 	u32 i;
 
 	mmap_read_lock(ctx->mm);
-	for (i = 0; i < nr && !ret; i++) {
+	for (i = 0; i < nr; i++) {
 		const struct svmx_op *op = &ops[i];
-		bool ok;
 
 		switch (op->opcode) {
 		case SVMX_OP_READ:
@@ -409,41 +493,55 @@ static int svmx_ops_check_vmas(struct svmx_ctx *ctx, const struct svmx_op *ops,
 			break;
 		}
 		if (!ok)
-			ret = -EFAULT;
+			break;
 	}
 	mmap_read_unlock(ctx->mm);
-	return ret;
+	return i;
 }
 
 /**
  * svmx_exec() - run device work
  * @ctx: the context of the calling process
  * @ops: operations, copied from user space
- * @nr: number of operations
- * @cnt: counters of the call
+ * @e: the request: @e->nr_ops operations in; out, the progress fields
+ *	(ops_done, failed_op, failed_op_done) and the counters of the call,
+ *	which the caller has zeroed
  *
  * Every operation is checked, and every range it touches must lie in VMAs
  * allowing the access, before the first one runs; a failed check leaves
- * memory untouched.
+ * memory untouched and names the operation in @e->failed_op.
+ *
+ * Operations run in order.  On every return @e->ops_done operations ran
+ * in full; on an error, operation @e->failed_op (== @e->ops_done once
+ * execution started) ran its first @e->failed_op_done bytes (elements for
+ * ATOMIC_ADD) and nothing after them ran, so the caller can resume there.
  *
  * Return: 0 or a negative errno (-EINVAL, -EFAULT, -ENOMEM; -EAGAIN when
  * invalidations kept racing with a piece for SVMX_RETRY_TIMEOUT, -EINTR
  * when the caller is being killed).
  */
-int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
-	      struct svmx_counters *cnt)
+int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
+	      struct svmx_exec *e)
 {
 	struct svmx_fault *faults;
 	void *bounce;
 	int ret = 0;
 	u32 i;
 
-	for (i = 0; i < nr; i++)
-		if (svmx_op_check(&ops[i]))
+	e->ops_done = 0;
+	e->failed_op = SVMX_EXEC_NO_OP;
+	e->failed_op_done = 0;
+	for (i = 0; i < e->nr_ops; i++) {
+		if (svmx_op_check(&ops[i])) {
+			e->failed_op = i;
 			return -EINVAL;
-	ret = svmx_ops_check_vmas(ctx, ops, nr);
-	if (ret)
-		return ret;
+		}
+	}
+	i = svmx_ops_check_vmas(ctx, ops, e->nr_ops);
+	if (i < e->nr_ops) {
+		e->failed_op = i;
+		return -EFAULT;
+	}
 
 	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	faults = kmalloc_array(SVMX_FAULT_BATCH, sizeof(*faults), GFP_KERNEL);
@@ -452,8 +550,18 @@ int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops, u32 nr,
 		goto out;
 	}
 	atomic64_inc(&ctx->sdev->epoch);
-	for (i = 0; i < nr && !ret; i++)
-		ret = svmx_exec_op(ctx, &ops[i], bounce, faults, cnt);
+	for (i = 0; i < e->nr_ops; i++) {
+		u64 done;
+
+		ret = svmx_exec_op(ctx, &ops[i], bounce, faults, &done,
+				   &e->counters);
+		if (ret) {
+			e->failed_op = i;
+			e->failed_op_done = done;
+			break;
+		}
+		e->ops_done = i + 1;
+	}
 out:
 	kfree(faults);
 	kfree(bounce);

@@ -199,7 +199,7 @@ static long svmx_ioctl_exec(struct svmx_ctx *ctx, void __user *uarg)
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
 	memset(&e.counters, 0, sizeof(e.counters));
-	ret = svmx_exec(ctx, ops, e.nr_ops, &e.counters);
+	ret = svmx_exec(ctx, ops, &e);
 	kfree(ops);
 	svmx_ctx_account(ctx, &e.counters);
 	if (copy_to_user(uarg, &e, sizeof(e)))

@@ -146,22 +146,41 @@ struct svmx_counters {
 	__u64 preemptions;
 };
 
+#define SVMX_EXEC_NO_OP		0xffffffffu	/* @failed_op: no operation failed */
+
 /**
  * struct svmx_exec - SVMX_IOC_EXEC
  * @ops:	(in) pointer to @nr_ops struct svmx_op
  * @nr_ops:	(in) 1..SVMX_EXEC_MAX_OPS (-E2BIG above)
  * @flags:	(in) must be 0
+ * @ops_done:	(out) operations that ran in full, the first @ops_done of
+ *		the array; @nr_ops on success
+ * @failed_op:	(out) index of the operation the call failed on (the one
+ *		that failed validation, or the one running when execution
+ *		failed, then equal to @ops_done); SVMX_EXEC_NO_OP on success
+ *		or when the failure concerns no operation
+ * @failed_op_done: (out) the part of operation @failed_op that ran: bytes
+ *		(elements for ATOMIC_ADD) from its start, each once; nothing
+ *		after them ran.  0 when @failed_op is SVMX_EXEC_NO_OP
  * @counters:	(out) what this call did
  *
  * All operations are validated before any executes: a bad opcode, flag,
  * alignment, an overflowing range, or a range not fully covered by
  * accessible VMAs (PROT_NONE, unmapped, read-only for a write) fails the
  * call with nothing executed.  The device faults and migrates as it goes.
+ * The out fields are written back on every return once the operations
+ * were read, errors included (-EINTR too), so that a failed call can be
+ * resumed at operation @failed_op, @failed_op_done into it, without
+ * repeating any work.  Errors before that (-EINVAL for @flags or @nr_ops,
+ * -E2BIG, -EFAULT reading @ops) ran nothing.
  */
 struct svmx_exec {
 	__u64 ops;
 	__u32 nr_ops;
 	__u32 flags;
+	__u32 ops_done;
+	__u32 failed_op;
+	__u64 failed_op_done;
 	struct svmx_counters counters;
 };
 
