@@ -79,6 +79,13 @@ enum svmx_evict_reason {
 	SVMX_EVICT_REQUEST,	/* debugfs request */
 };
 
+/* Updates of a 2 MiB region's history (svmx_ctx.c, traced). */
+enum svmx_region_event {
+	SVMX_REGION_PREPARE,	/* a migration to a device is about to start */
+	SVMX_REGION_FAULT,	/* a device (to_device) or CPU (to_system) fault */
+	SVMX_REGION_MIGRATED,	/* pages of the region moved in a direction */
+};
+
 enum svmx_policy_hook {
 	SVMX_HOOK_FAULT,
 	SVMX_HOOK_CPU_FAULT,
@@ -239,6 +246,7 @@ struct svmx_block {
  *	@notifier's sequence
  * @pt: device page table: 2 MiB region index -> struct svmx_pt_leaf;
  *	leaves are created outside @pt_lock and freed only with the context
+ * @nr_leaves: leaves in @pt (SVMX_IOC_STATS pt_leaves)
  * @lock: protects @stats and the read-modify-write of @advice
  * @advice: SVMX_IOC_ADVISE hints, maple tree of xa_mk_value() codes
  * @regions: per 2 MiB region history (xa_mk_value() codes)
@@ -254,6 +262,7 @@ struct svmx_ctx {
 	struct mmu_interval_notifier notifier;
 	struct mutex pt_lock;		/* protects @pt, orders it with @notifier */
 	struct xarray pt;
+	atomic_long_t nr_leaves;
 	struct mutex lock;		/* protects @stats and @advice updates */
 	struct maple_tree advice;
 	struct xarray regions;

@@ -20,6 +20,7 @@
  * next one, the notifier clears the entries and resumes the queue.  So
  * invalidation preempts device work instead of waiting for it.
  */
+#include <kunit/visibility.h>
 #include <linux/bitfield.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -66,7 +67,9 @@ int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end
 		if (!leaf)
 			return -ENOMEM;
 		ret = xa_insert(&ctx->pt, idx, leaf, GFP_KERNEL);
-		if (ret)
+		if (!ret)
+			atomic_long_inc(&ctx->nr_leaves);
+		else
 			kfree(leaf);
 		if (ret && ret != -EBUSY)
 			return ret;
@@ -248,6 +251,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	mutex_unlock(&sdev->bind_lock);
 	return ctx;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_create);
 
 /*
  * Give back the device memory this binding filled: the pages in every
@@ -315,6 +319,7 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
 	mmdrop(ctx->mm);
 	kfree(ctx);
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_destroy);
 
 static void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c)
 {
@@ -384,6 +389,10 @@ static u32 svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
 	/* The history is what unbinding gives back: do not drop it. */
 	__xa_store(&ctx->regions, idx, xa_mk_value(v), GFP_KERNEL);
 	xa_unlock(&ctx->regions);
+	trace_svmx_region(ctx->sdev->id, idx << SVMX_REGION_SHIFT,
+			  fault ? SVMX_REGION_FAULT : SVMX_REGION_MIGRATED, dir, 0,
+			  FIELD_GET(REG_PP, v), FIELD_GET(REG_DEV, v),
+			  FIELD_GET(REG_CPU, v));
 	return FIELD_GET(REG_PP, v);
 }
 

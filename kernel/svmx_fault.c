@@ -18,6 +18,7 @@
  * published under @pt_lock after mmu_interval_read_retry(); an
  * invalidation in between restarts the walk.
  */
+#include <kunit/visibility.h>
 #include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -314,6 +315,7 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 	mmap_read_unlock(ctx->mm);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_service_faults);
 
 /**
  * svmx_prefetch_ioctl() - SVMX_IOC_MIGRATE: explicit migration of a range

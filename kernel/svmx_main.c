@@ -14,6 +14,7 @@
  * and svmx_ctx.c (bindings, notifier, advice); every decision is taken in
  * svmx_policy.c.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -54,6 +55,7 @@ struct svmx_device *svmx_device_get(unsigned int id)
 {
 	return svmx_devices[id];
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_device_get);
 
 /**
  * svmx_device_owner_first() - whether no lower device shares @id's owner
@@ -278,10 +280,12 @@ static long svmx_ioctl_stats(struct svmx_file *sf, void __user *uarg)
 	if (st.flags || st.reserved)
 		return -EINVAL;
 	memset(&st.ctx, 0, sizeof(st.ctx));
+	st.pt_leaves = 0;
 	if (ctx && ctx->mm == current->mm) {
 		mutex_lock(&ctx->lock);
 		st.ctx = ctx->stats;
 		mutex_unlock(&ctx->lock);
+		st.pt_leaves = atomic_long_read(&ctx->nr_leaves);
 	}
 	spin_lock(&sdev->lock);
 	st.device = sdev->stats;
