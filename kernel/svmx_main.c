@@ -130,7 +130,10 @@ void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c
  * struct svmx_file - per open file
  * @sdev: the device
  * @lock: serialises BIND against other calls on this file
- * @ctx: the binding, or NULL
+ * @ctx: the binding, or NULL; published once, with smp_store_release(),
+ *	after the context is fully set up, and read without @lock with
+ *	smp_load_acquire() (svmx_file_ctx()), so a call racing with BIND sees
+ *	either no binding or a complete one
  */
 struct svmx_file {
 	struct svmx_device *sdev;
@@ -168,7 +171,8 @@ static long svmx_ioctl_bind(struct svmx_file *sf, void __user *uarg)
 	}
 	ctx = svmx_ctx_create(sf->sdev);
 	if (!IS_ERR(ctx))
-		sf->ctx = ctx;
+		/* Pairs with smp_load_acquire() in svmx_file_ctx(), STATS. */
+		smp_store_release(&sf->ctx, ctx);
 	mutex_unlock(&sf->lock);
 	return PTR_ERR_OR_ZERO(ctx);
 }
@@ -176,7 +180,8 @@ static long svmx_ioctl_bind(struct svmx_file *sf, void __user *uarg)
 /* The binding of this file, usable only from the bound mm. */
 static struct svmx_ctx *svmx_file_ctx(struct svmx_file *sf)
 {
-	struct svmx_ctx *ctx = READ_ONCE(sf->ctx);
+	/* Pairs with BIND's smp_store_release(): a complete context or NULL. */
+	struct svmx_ctx *ctx = smp_load_acquire(&sf->ctx);
 
 	if (!ctx)
 		return ERR_PTR(-EINVAL);
@@ -272,7 +277,8 @@ static long svmx_ioctl_snapshot(struct svmx_ctx *ctx, void __user *uarg)
 static long svmx_ioctl_stats(struct svmx_file *sf, void __user *uarg)
 {
 	struct svmx_device *sdev = sf->sdev;
-	struct svmx_ctx *ctx = READ_ONCE(sf->ctx);
+	/* Pairs with BIND's smp_store_release(), as in svmx_file_ctx(). */
+	struct svmx_ctx *ctx = smp_load_acquire(&sf->ctx);
 	struct svmx_stats st;
 
 	if (copy_from_user(&st, uarg, sizeof(st)))
