@@ -475,6 +475,8 @@ static inline struct svmx_block *svmx_page_block(struct page *page)
 	return page->zone_device_data;
 }
 
+struct svmx_device *svmx_page_device(struct page *page);
+
 /* The system page that holds a device page's contents. */
 static inline struct page *svmx_backing_page(struct page *page)
 {

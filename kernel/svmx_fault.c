@@ -32,7 +32,7 @@ static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 {
 	if (!is_device_private_page(page))
 		return SVMX_MEM_SYSTEM;
-	return svmx_page_block(page)->sdev == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
+	return svmx_page_device(page) == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
 }
 
 /* Publish valid entries of @pfns; pt_lock held, leaves prepared. */
@@ -412,7 +412,8 @@ static u8 svmx_snap_code(struct svmx_ctx *ctx, unsigned long pfn, u8 *peer)
 
 	if (!is_device_private_page(page))
 		return code | SVMX_SNAP_SYSTEM;
-	*peer = svmx_page_block(page)->sdev->id;
+	/* No reference on @page: its block may be freed under us. */
+	*peer = svmx_page_device(page)->id;
 	return code | (*peer == ctx->sdev->id ? SVMX_SNAP_LOCAL : SVMX_SNAP_PEER);
 }
 

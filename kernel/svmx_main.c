@@ -58,6 +58,33 @@ struct svmx_device *svmx_device_get(unsigned int id)
 EXPORT_SYMBOL_IF_KUNIT(svmx_device_get);
 
 /**
+ * svmx_page_device() - the device a device-private page belongs to
+ * @page: a device-private page of an svmx device
+ *
+ * Found from the page's pfn and the devices' ranges, which live as long as
+ * the devices, so this is safe on a page that may be freed concurrently (a
+ * page from hmm_range_fault() holds no reference): unlike
+ * svmx_page_block(), it never follows a block pointer that the page's free
+ * may invalidate.  (The pgmap would do too, as lib/test_hmm.c finds its
+ * device, but reaching it changed in Linux 6.15: page_pgmap().)
+ *
+ * Return: the device, or NULL for a page of no svmx device.
+ */
+struct svmx_device *svmx_page_device(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned int id;
+
+	for (id = 0; id < svmx_nr_devices; id++) {
+		struct svmx_device *sdev = svmx_devices[id];
+
+		if (sdev && pfn - sdev->pfn_first < sdev->npages)
+			return sdev;
+	}
+	return NULL;
+}
+
+/**
  * svmx_device_owner_first() - whether no lower device shares @id's owner
  * @id: device index
  *

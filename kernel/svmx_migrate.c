@@ -513,7 +513,7 @@ int svmx_migrate_to_system(struct vm_area_struct *vma,
  */
 vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 {
-	struct svmx_device *sdev = svmx_page_block(vmf->page)->sdev;
+	struct svmx_device *sdev = svmx_page_device(vmf->page);
 	struct vm_area_struct *vma = vmf->vma;
 	struct svmx_cpu_fault_info info = {
 		.dev = sdev->id,
