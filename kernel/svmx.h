@@ -245,7 +245,8 @@ struct svmx_block {
  * @pt_lock: protects the entries of @pt and orders them against
  *	@notifier's sequence
  * @pt: device page table: 2 MiB region index -> struct svmx_pt_leaf;
- *	leaves are created outside @pt_lock and freed only with the context
+ *	leaves are created outside @pt_lock, and freed under it by the
+ *	notifier once an invalidation leaves them empty (and at unbind)
  * @nr_leaves: leaves in @pt (SVMX_IOC_STATS pt_leaves)
  * @lock: protects @stats and the read-modify-write of @advice
  * @advice: SVMX_IOC_ADVISE hints, maple tree of xa_mk_value() codes
@@ -284,6 +285,7 @@ struct svmx_pt_leaf {
 };
 
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
+bool svmx_pt_ready(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
 unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va);
 struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 access);
 void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,

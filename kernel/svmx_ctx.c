@@ -9,16 +9,25 @@
  * The page table has two levels: an xarray of 2 MiB regions whose leaves
  * hold 512 entries (the page, whatever kind it is, plus a write bit), so a
  * chunk is published or invalidated with an array walk.  Leaves are
- * allocated before the lock is taken and live as long as the context.
+ * allocated before the lock is taken.  The notifier frees a leaf that an
+ * invalidation empties (all of its 2 MiB invalidated, or no entry left),
+ * except for migrations, whose pages are mapped again at once; so a long
+ * binding whose address space keeps changing (mmap/munmap churn) keeps
+ * only the leaves of what the device still maps.
  *
- * Locking: @pt_lock protects the entries and is taken by the notifier,
- * which can be called from reclaim; so nothing that can enter reclaim is
- * called with it held (leaves are allocated outside it), and lockdep is
- * taught that at context creation.  Device work never holds @pt_lock for
- * longer than one page access, and an invalidation first suspends the context's queue
- * (@suspend): the engine finishes the piece it is on and waits before its
- * next one, the notifier clears the entries and resumes the queue.  So
- * invalidation preempts device work instead of waiting for it.
+ * Locking: @pt_lock protects the entries and the leaves themselves, and is
+ * taken by the notifier, which can be called from reclaim; so nothing that
+ * can enter reclaim is called with it held (leaves are allocated outside
+ * it, and freed with kfree() only), and lockdep is taught that at context
+ * creation.  Every user of a leaf looks it up with @pt_lock held; a leaf
+ * prepared before the lock was taken may be gone by then, so publishing
+ * checks svmx_pt_ready() under the lock and prepares again if not.
+ *
+ * Device work never holds @pt_lock for longer than one page access, and an
+ * invalidation first suspends the context's queue (@suspend): the engine
+ * finishes the piece it is on and waits before its next one, the notifier
+ * clears the entries and resumes the queue.  So invalidation preempts
+ * device work instead of waiting for it.
  */
 #include <kunit/visibility.h>
 #include <linux/bitfield.h>
@@ -50,6 +59,9 @@ static unsigned int svmx_pt_index(unsigned long va)
  * @start: start of the range
  * @end: end of the range
  *
+ * The notifier may free the leaves again before pt_lock is taken: check
+ * svmx_pt_ready() under the lock.
+ *
  * Return: 0 or -ENOMEM.
  */
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end)
@@ -75,6 +87,26 @@ int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * svmx_pt_ready() - whether every leaf covering a range exists
+ * @ctx: the context; pt_lock held
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * Return: true when svmx_pt_set() may be called on the whole range.
+ */
+bool svmx_pt_ready(struct svmx_ctx *ctx, unsigned long start, unsigned long end)
+{
+	unsigned long idx;
+
+	lockdep_assert_held(&ctx->pt_lock);
+	for (idx = start >> SVMX_REGION_SHIFT;
+	     idx <= (end - 1) >> SVMX_REGION_SHIFT; idx++)
+		if (!xa_load(&ctx->pt, idx))
+			return false;
+	return true;
 }
 
 /**
@@ -110,7 +142,7 @@ struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 acces
 
 /**
  * svmx_pt_set() - install a device page-table entry
- * @ctx: the context; pt_lock held, leaf prepared
+ * @ctx: the context; pt_lock held, svmx_pt_ready() true for @va
  * @va: the address
  * @page: the page mapped (system, local or peer device page)
  * @write: the mapping is writable
@@ -124,22 +156,37 @@ void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 				       (write ? SVMX_PTE_WRITE : 0);
 }
 
+static bool svmx_pt_leaf_empty(const struct svmx_pt_leaf *leaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < SVMX_PT_LEAF_ENTRIES; i++)
+		if (leaf->pte[i])
+			return false;
+	return true;
+}
+
 /**
  * svmx_pt_clear() - remove the entries of a range
  * @ctx: the context; pt_lock held
  * @start: start of the range
  * @end: end of the range
+ * @may_free: free the leaves the range leaves empty
+ *
+ * Called from the notifier, maybe in reclaim: frees with kfree() only, and
+ * xa_erase() of an existing index allocates nothing.
  *
  * Return: the number of entries removed.
  */
 static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
-				   unsigned long end)
+				   unsigned long end, bool may_free)
 {
 	unsigned long first = start >> SVMX_REGION_SHIFT;
 	unsigned long last = (end - 1) >> SVMX_REGION_SHIFT;
 	struct svmx_pt_leaf *leaf;
 	unsigned long idx, cleared = 0;
 
+	lockdep_assert_held(&ctx->pt_lock);
 	xa_for_each_range(&ctx->pt, idx, leaf, first, last) {
 		unsigned int i, from = 0, to = SVMX_PT_LEAF_ENTRIES;
 
@@ -153,6 +200,11 @@ static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 			leaf->pte[i] = 0;
 			cleared++;
 		}
+		if (!may_free || !svmx_pt_leaf_empty(leaf))
+			continue;
+		xa_erase(&ctx->pt, idx);
+		kfree(leaf);
+		atomic_long_dec(&ctx->nr_leaves);
 	}
 	return cleared;
 }
@@ -179,7 +231,9 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 		return false;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
-	cleared = svmx_pt_clear(ctx, range->start, range->end);
+	/* Migrated pages are mapped again right away: keep their leaves. */
+	cleared = svmx_pt_clear(ctx, range->start, range->end,
+				range->event != MMU_NOTIFY_MIGRATE);
 	mutex_unlock(&ctx->pt_lock);
 	svmx_queue_resume(ctx);
 	if (cleared)

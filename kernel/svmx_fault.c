@@ -35,7 +35,7 @@ static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 	return svmx_page_device(page) == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
 }
 
-/* Publish valid entries of @pfns; pt_lock held, leaves prepared. */
+/* Publish valid entries of @pfns; pt_lock held, svmx_pt_ready(). */
 static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 			 const unsigned long *pfns, unsigned long npages)
 {
@@ -157,6 +157,14 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		mutex_lock(&ctx->pt_lock);
 		if (mmu_interval_read_retry(range.notifier, range.notifier_seq)) {
 			mutex_unlock(&ctx->pt_lock);
+			continue;
+		}
+		/* An invalidation may have freed leaves prepared above. */
+		if (!svmx_pt_ready(ctx, start, end)) {
+			mutex_unlock(&ctx->pt_lock);
+			ret = svmx_pt_prepare(ctx, start, end);
+			if (ret)
+				break;
 			continue;
 		}
 		svmx_publish(ctx, start, range.hmm_pfns, npages);

@@ -265,8 +265,9 @@ struct svmx_snapshot {
  * @mem_used_bytes:	(out) device memory allocated to blocks
  * @blocks:	(out) live device-memory blocks
  * @resident_pages:	(out) pages resident in device memory
- * @pt_leaves:	(out) leaves of this binding's device page table, one per
- *		2 MiB region the device maps pages of (zero if unbound)
+ * @pt_leaves:	(out) leaves of this binding's device page table, each
+ *		covering 2 MiB; a leaf goes when an invalidation empties it
+ *		(zero if unbound)
  */
 struct svmx_stats {
 	__u32 flags;
