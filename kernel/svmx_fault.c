@@ -330,8 +330,14 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_service_faults);
  * @ctx: the context
  * @m: the request; range and target already validated
  *
- * To the device: 2 MiB chunks, best effort, mapped afterwards.  To system:
- * every svmx page of the range.  Holes between VMAs are skipped.
+ * To the device: 2 MiB chunks, best effort, mapped afterwards (when the
+ * device is full, the rest of that VMA is skipped).  To system: every svmx
+ * page of the range.  Holes between VMAs are skipped.
+ *
+ * The mmap lock is taken for one 2 MiB piece at a time and the VMA is
+ * looked up again after it is retaken, so that a long migration never
+ * starves the writers of the address space (mmap, munmap, mprotect), and
+ * stays killable.
  *
  * Return: 0, -EFAULT if no part of the range is mapped, or an errno.
  */
@@ -339,51 +345,47 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 {
 	unsigned long addr = m->addr, end = m->addr + m->length;
 	struct svmx_counters *cnt = &m->counters;
-	struct vm_area_struct *vma;
 	bool any = false;
 	int ret = 0;
 
-	mmap_read_lock(ctx->mm);
 	while (addr < end && !ret) {
-		unsigned long stop;
+		struct svmx_span limit = { m->addr, end }, done;
+		struct vm_area_struct *vma;
 
-		vma = find_vma_intersection(ctx->mm, addr, end);
-		if (!vma)
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
+		}
+		cond_resched();
+		mmap_read_lock(ctx->mm);
+		vma = find_vma_intersection(ctx->mm, addr, end);
+		if (!vma) {
+			mmap_read_unlock(ctx->mm);
+			break;
+		}
 		addr = max(addr, vma->vm_start);
-		stop = min(end, vma->vm_end);
 		any = true;
-		/* 2 MiB at a time: bounded arrays, killable, no long stalls. */
-		while (addr < stop && !ret) {
-			struct svmx_span limit = { m->addr, end }, done;
-
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				break;
-			}
-			cond_resched();
-			if (m->target == SVMX_TARGET_SYSTEM) {
-				done.end = min(stop, ALIGN(addr + 1,
-							   PAGE_SIZE << SVMX_CHUNK_ORDER));
-				ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
-				addr = done.end;
-				continue;
-			}
+		if (m->target == SVMX_TARGET_SYSTEM) {
+			done.end = min3(end, vma->vm_end,
+					ALIGN(addr + 1, PAGE_SIZE << SVMX_CHUNK_ORDER));
+			ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
+			addr = done.end;
+		} else {
 			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
 						     SVMX_CHUNK_ORDER, &limit,
 						     &done, cnt);
 			if (ret == -ENOMEM) {
-				ret = 0;	/* best effort: device full */
-				break;
-			}
-			if (!ret && (vma->vm_flags & VM_READ))
+				/* best effort: device full, skip this VMA */
+				ret = 0;
+				done.end = min(end, vma->vm_end);
+			} else if (!ret && svmx_vma_allows(vma, SVMX_ACCESS_READ)) {
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);
+			}
 			addr = done.end;
 		}
-		addr = stop;
+		mmap_read_unlock(ctx->mm);
 	}
-	mmap_read_unlock(ctx->mm);
 	if (!ret && !any)
 		ret = -EFAULT;
 	return ret;
