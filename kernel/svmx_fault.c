@@ -212,34 +212,44 @@ bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
 	return (vma->vm_flags & (VM_READ | VM_WRITE)) == (VM_READ | VM_WRITE);
 }
 
-/* Prefetch ranges are clipped to the VMA holding their start. */
-static void svmx_prefetch_ranges(struct svmx_ctx *ctx,
-				 const struct svmx_fault_info *info,
-				 struct svmx_device *target,
-				 struct svmx_counters *cnt)
+/*
+ * Prefetch ranges are clipped to the VMA holding their start.  Migrating
+ * reads the pages, so only VMAs that allow device reads qualify, as for a
+ * fault.  Prefetch is best effort: it stops at the first range that cannot
+ * be migrated or mapped; only -EINTR (the caller is being killed) is
+ * returned.
+ */
+static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
+				const struct svmx_fault_info *info,
+				struct svmx_device *target,
+				struct svmx_counters *cnt)
 {
 	struct svmx_span limit, done;
 	struct svmx_prefetch p;
+	int ret = 0;
 	u32 i;
 
 	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
-	for (i = 0; i < p.nr; i++) {
+	for (i = 0; i < p.nr && !ret; i++) {
 		unsigned long addr = p.range[i].start;
 		struct vm_area_struct *vma = vma_lookup(ctx->mm, addr);
 
-		if (!vma || !vma_is_anonymous(vma))
+		if (!vma || !vma_is_anonymous(vma) ||
+		    !svmx_vma_allows(vma, SVMX_ACCESS_READ))
 			continue;
 		limit.start = addr;
 		limit.end = min(addr + p.range[i].len, vma->vm_end);
-		while (addr < limit.end) {
-			if (svmx_migrate_to_device(ctx, target, vma, addr,
-						   SVMX_CHUNK_ORDER, &limit, &done,
-						   cnt))
-				break;
-			svmx_map_range(ctx, done.start, done.end, NULL, 0, cnt);
+		while (addr < limit.end && !ret) {
+			ret = svmx_migrate_to_device(ctx, target, vma, addr,
+						     SVMX_CHUNK_ORDER, &limit,
+						     &done, cnt);
+			if (!ret)
+				ret = svmx_map_range(ctx, done.start, done.end,
+						     NULL, 0, cnt);
 			addr = done.end;
 		}
 	}
+	return ret == -EINTR ? ret : 0;
 }
 
 static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
@@ -277,7 +287,7 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 	}
 	ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
 	if (!ret && d.placement == SVMX_PLACE_MIGRATE)
-		svmx_prefetch_ranges(ctx, &info, target, cnt);
+		ret = svmx_prefetch_ranges(ctx, &info, target, cnt);
 	svmx_ctx_region_fault(ctx, f->addr);
 	trace_svmx_fault(sdev->id, f->addr, f->access, d.placement, d.order,
 			 span.start, span.end, ktime_get_ns() - t0, ret);
