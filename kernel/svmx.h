@@ -518,6 +518,8 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
 void svmx_ctx_destroy(struct svmx_ctx *ctx);
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+int svmx_ctx_region_prepare(struct svmx_ctx *ctx, unsigned long addr,
+			    struct svmx_device *target);
 void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr);
 void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
 			      enum svmx_dir dir, struct svmx_counters *cnt);
@@ -527,7 +529,7 @@ void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  unsigned long addr, enum svmx_dir dir,
 			  struct svmx_counters *cnt);
 void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
-		     const struct svmx_counters *c);
+		     unsigned long addr, const struct svmx_counters *c);
 u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
 			 u32 *dev_faults, u32 *cpu_faults);
 int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);

@@ -213,6 +213,25 @@ bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
 }
 
 /*
+ * Migrate the chunk around @addr to @target for @ctx (see
+ * svmx_migrate_to_device()), after making its region ready: the region's
+ * history slot is what unbinding gives back, so without it (-ENOMEM)
+ * nothing moves.
+ */
+static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
+			      struct vm_area_struct *vma, unsigned long addr,
+			      unsigned int order, const struct svmx_span *limit,
+			      struct svmx_span *done, struct svmx_counters *cnt)
+{
+	int ret = svmx_ctx_region_prepare(ctx, addr, target);
+
+	if (ret)
+		return ret;
+	return svmx_migrate_to_device(ctx, target, vma, addr, order, limit,
+				      done, cnt);
+}
+
+/*
  * Prefetch ranges are clipped to the VMA holding their start.  Migrating
  * reads the pages, so only VMAs that allow device reads qualify, as for a
  * fault.  Prefetch is best effort: it stops at the first range that cannot
@@ -240,9 +259,9 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 		limit.start = addr;
 		limit.end = min(addr + p.range[i].len, vma->vm_end);
 		while (addr < limit.end && !ret) {
-			ret = svmx_migrate_to_device(ctx, target, vma, addr,
-						     SVMX_CHUNK_ORDER, &limit,
-						     &done, cnt);
+			ret = svmx_migrate_chunk(ctx, target, vma, addr,
+						 SVMX_CHUNK_ORDER, &limit, &done,
+						 cnt);
 			if (!ret)
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);
@@ -281,8 +300,8 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		 * The chunk actually attempted may be smaller (fallback); when
 		 * no block could be had at all, the chunk is mapped in place.
 		 */
-		if (!svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
-					    NULL, &done, cnt))
+		if (!svmx_migrate_chunk(ctx, target, vma, f->addr, d.order,
+					NULL, &done, cnt))
 			span = done;
 	}
 	ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
@@ -381,9 +400,9 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 			ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
 			addr = done.end;
 		} else {
-			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
-						     SVMX_CHUNK_ORDER, &limit,
-						     &done, cnt);
+			ret = svmx_migrate_chunk(ctx, ctx->sdev, vma, addr,
+						 SVMX_CHUNK_ORDER, &limit, &done,
+						 cnt);
 			if (ret == -ENOMEM) {
 				/* best effort: device full, skip this VMA */
 				ret = 0;

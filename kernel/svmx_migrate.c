@@ -541,7 +541,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	if (cpu && cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
 				     SVMX_DIR_TO_SYSTEM, &cnt);
-	svmx_mm_account(sdev, vma->vm_mm, &cnt);
+	svmx_mm_account(sdev, vma->vm_mm, vmf->address, &cnt);
 	svmx_device_account(sdev, &cnt);
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
