@@ -65,23 +65,64 @@ static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 }
 
 /*
+ * The fallback of svmx_unshare(): fault the page in as a stranger to its
+ * pgmap owner would.  HMM then hands the fault to the kernel's fault path:
+ * migrate_to_ram() brings the page back with a blocking allocation for it
+ * (the faulting page of a CPU fault), and the write fault breaks the
+ * copy-on-write sharing.  Return 0 or a negative errno.
+ */
+static int svmx_unshare_fault(struct svmx_ctx *ctx, unsigned long addr)
+{
+	unsigned long pfn = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+	struct hmm_range range = {
+		.notifier = &ctx->notifier,
+		.start = addr,
+		.end = addr + PAGE_SIZE,
+		.hmm_pfns = &pfn,
+		.default_flags = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = NULL,
+	};
+	unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
+	int ret;
+
+	for (;;) {
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		ret = hmm_range_fault(&range);
+		if (ret != -EBUSY)
+			return ret;
+		ret = svmx_retry_stop(deadline);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
  * HMM hands a device its own device-private pages as they are, even when
  * write access was requested: a page shared read-only after fork stays
  * read-only.  Such pages of a write fault go back to system memory, where
- * the next hmm_range_fault() breaks the copy-on-write sharing.  Return
- * true when something was migrated and the walk must be redone.
+ * the next hmm_range_fault() breaks the copy-on-write sharing.
+ *
+ * The migration back is best effort (its allocation does not retry): when
+ * it moves nothing, the page is faulted back through the kernel's fault
+ * path instead (svmx_unshare_fault()), which waits for memory.  So every
+ * page is either moved or reported.
+ *
+ * Return: 1 when pages moved and the walk must be redone, 0 when there was
+ * nothing to unshare, or a negative errno when a page could not be moved.
  */
-static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
-			 unsigned long end, const unsigned long *pfns,
-			 const struct svmx_fault *faults, unsigned int nr,
-			 struct svmx_counters *cnt)
+static int svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
+			unsigned long end, const unsigned long *pfns,
+			const struct svmx_fault *faults, unsigned int nr,
+			struct svmx_counters *cnt)
 {
 	struct vm_area_struct *vma = NULL;
-	bool moved = false;
+	int moved = 0, ret;
 	unsigned int i;
 
 	for (i = 0; faults && i < nr; i++) {
 		unsigned long addr = faults[i].addr, pfn;
+		u64 before = cnt->pages_to_system;
+		bool fallback = false;
 
 		if (faults[i].access == SVMX_ACCESS_READ || addr < start ||
 		    addr >= end)
@@ -93,9 +134,17 @@ static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
 		vma = vma ? vma : vma_lookup(ctx->mm, start);
 		if (!vma || addr >= vma->vm_end)
 			continue;
-		svmx_migrate_hive_to_system(ctx->sdev, vma, addr, addr + PAGE_SIZE,
-					    NULL, cnt);
-		moved = true;
+		ret = svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
+						  addr + PAGE_SIZE, NULL, cnt);
+		if (!ret && cnt->pages_to_system == before) {
+			fallback = true;
+			ret = svmx_unshare_fault(ctx, addr);
+		}
+		trace_svmx_unshare(ctx->sdev->id, addr,
+				   cnt->pages_to_system - before, fallback, ret);
+		if (ret)
+			return ret;
+		moved = 1;
 	}
 	return moved;
 }
@@ -110,8 +159,9 @@ static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
  * @cnt: counters of the caller
  *
  * Return: 0, or a negative errno from hmm_range_fault() (-EFAULT when a
- * faulting page cannot be made accessible), -EAGAIN when invalidations
- * kept racing for SVMX_RETRY_TIMEOUT, -EINTR, -ENOMEM.
+ * faulting page cannot be made accessible, also when a shared device page
+ * of a write fault could not be given a system page), -EAGAIN when
+ * invalidations kept racing for SVMX_RETRY_TIMEOUT, -EINTR, -ENOMEM.
  */
 int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		   const struct svmx_fault *faults, unsigned int nr,
@@ -152,7 +202,10 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 			continue;
 		if (ret)
 			break;
-		if (svmx_unshare(ctx, start, end, range.hmm_pfns, faults, nr, cnt))
+		ret = svmx_unshare(ctx, start, end, range.hmm_pfns, faults, nr, cnt);
+		if (ret < 0)
+			break;
+		if (ret)
 			continue;
 		mutex_lock(&ctx->pt_lock);
 		if (mmu_interval_read_retry(range.notifier, range.notifier_seq)) {

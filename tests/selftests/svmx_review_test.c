@@ -659,10 +659,13 @@ TEST_F(review, fork_child_alive_cow_both_ways)
 
 #define FAIL_SYSMEM	SVMX_DEBUGFS "/fail_sysmem_alloc"
 
+/* Every (or no) best-effort system-page allocation fails, quietly. */
 static int fail_sysmem(bool on)
 {
-	int ret = svmx_write_file(FAIL_SYSMEM "/probability", on ? "100" : "0");
+	int ret = svmx_write_file(FAIL_SYSMEM "/verbose", "0");
 
+	if (!ret)
+		ret = svmx_write_file(FAIL_SYSMEM "/probability", on ? "100" : "0");
 	if (!ret)
 		ret = svmx_write_file(FAIL_SYSMEM "/times", on ? "-1" : "0");
 	return ret;
