@@ -209,10 +209,20 @@ static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 	return cleared;
 }
 
-static void svmx_queue_resume(struct svmx_ctx *ctx)
+/*
+ * Resume the queue.  Device work found it suspended and sleeps until the
+ * last invalidation in flight resumes it: that is a preemption, traced.
+ */
+static void svmx_queue_resume(struct svmx_ctx *ctx,
+			      const struct mmu_notifier_range *range)
 {
-	if (atomic_dec_and_test(&ctx->suspend))
+	if (!atomic_dec_and_test(&ctx->suspend))
+		return;
+	if (wq_has_sleeper(&ctx->resume)) {
+		trace_svmx_queue_preempt(ctx->sdev->id, range->start, range->end,
+					 range->event);
 		wake_up_all(&ctx->resume);
+	}
 }
 
 static bool svmx_invalidate(struct mmu_interval_notifier *mni,
@@ -227,7 +237,7 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 	if (mmu_notifier_range_blockable(range)) {
 		mutex_lock(&ctx->pt_lock);
 	} else if (!mutex_trylock(&ctx->pt_lock)) {
-		svmx_queue_resume(ctx);
+		svmx_queue_resume(ctx, range);
 		return false;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
@@ -235,7 +245,7 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 	cleared = svmx_pt_clear(ctx, range->start, range->end,
 				range->event != MMU_NOTIFY_MIGRATE);
 	mutex_unlock(&ctx->pt_lock);
-	svmx_queue_resume(ctx);
+	svmx_queue_resume(ctx, range);
 	if (cleared)
 		trace_svmx_invalidate(ctx->sdev->id, range->start, range->end,
 				      range->event, cleared);
@@ -296,6 +306,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	if (ret) {
 		mutex_unlock(&sdev->bind_lock);
 		kfree(ctx);
+		trace_svmx_bind(sdev->id, current->tgid, ret);
 		return ERR_PTR(ret);
 	}
 	mmgrab(mm);
@@ -303,6 +314,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	list_add_tail(&ctx->node, &sdev->ctxs);
 	mutex_unlock(&sdev->ctx_lock);
 	mutex_unlock(&sdev->bind_lock);
+	trace_svmx_bind(sdev->id, current->tgid, 0);
 	return ctx;
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_create);
@@ -316,11 +328,13 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_create);
 static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 {
 	struct svmx_counters cnt = {};
-	unsigned long idx;
+	unsigned long idx, regions = 0;
 	void *entry;
 
-	if (!mmget_not_zero(ctx->mm))
+	if (!mmget_not_zero(ctx->mm)) {
+		trace_svmx_unbind(ctx->sdev->id, false, 0, 0, 0);
 		return;
+	}
 	mmap_read_lock(ctx->mm);
 	xa_for_each(&ctx->regions, idx, entry) {
 		unsigned long addr = idx << SVMX_REGION_SHIFT;
@@ -331,6 +345,7 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 		struct vm_area_struct *vma;
 
 		cond_resched();
+		regions++;
 		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
 			addr = max(addr, vma->vm_start);
 			svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
@@ -344,6 +359,8 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 	mmap_read_unlock(ctx->mm);
 	mmput(ctx->mm);
 	svmx_device_account(ctx->sdev, &cnt);
+	trace_svmx_unbind(ctx->sdev->id, true, regions, cnt.pages_to_system,
+			  cnt.bytes_to_system);
 }
 
 /**

@@ -341,8 +341,12 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		return -EFAULT;
 	svmx_fault_info_fill(ctx, vma, f, nr, &info);
 	svmx_policy_fault(sdev, &info, &d, cnt);
-	if (in_place)
+	if (in_place && d.placement != SVMX_PLACE_REMOTE) {
+		/* Forward progress overrides the policy: say so. */
+		trace_svmx_progress_override(sdev->id, f->addr, f->access,
+					     d.placement, d.target, d.order);
 		d.placement = SVMX_PLACE_REMOTE;
+	}
 	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
 
 	if (d.placement == SVMX_PLACE_MIGRATE) {
