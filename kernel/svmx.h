@@ -79,6 +79,13 @@ enum svmx_evict_reason {
 	SVMX_EVICT_REQUEST,	/* debugfs request */
 };
 
+/* Updates of a 2 MiB region's history (svmx_ctx.c, traced). */
+enum svmx_region_event {
+	SVMX_REGION_PREPARE,	/* a migration to a device is about to start */
+	SVMX_REGION_FAULT,	/* a device (to_device) or CPU (to_system) fault */
+	SVMX_REGION_MIGRATED,	/* pages of the region moved in a direction */
+};
+
 enum svmx_policy_hook {
 	SVMX_HOOK_FAULT,
 	SVMX_HOOK_CPU_FAULT,
@@ -238,7 +245,9 @@ struct svmx_block {
  * @pt_lock: protects the entries of @pt and orders them against
  *	@notifier's sequence
  * @pt: device page table: 2 MiB region index -> struct svmx_pt_leaf;
- *	leaves are created outside @pt_lock and freed only with the context
+ *	leaves are created outside @pt_lock, and freed under it by the
+ *	notifier once an invalidation leaves them empty (and at unbind)
+ * @nr_leaves: leaves in @pt (SVMX_IOC_STATS pt_leaves)
  * @lock: protects @stats and the read-modify-write of @advice
  * @advice: SVMX_IOC_ADVISE hints, maple tree of xa_mk_value() codes
  * @regions: per 2 MiB region history (xa_mk_value() codes)
@@ -254,6 +263,7 @@ struct svmx_ctx {
 	struct mmu_interval_notifier notifier;
 	struct mutex pt_lock;		/* protects @pt, orders it with @notifier */
 	struct xarray pt;
+	atomic_long_t nr_leaves;
 	struct mutex lock;		/* protects @stats and @advice updates */
 	struct maple_tree advice;
 	struct xarray regions;
@@ -275,6 +285,7 @@ struct svmx_pt_leaf {
 };
 
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
+bool svmx_pt_ready(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
 unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va);
 struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 access);
 void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
@@ -389,7 +400,9 @@ struct svmx_victim {
  * the answer, and uses the built-in default's answer instead when the
  * policy has no callback (silently), or returns an error or answers out of
  * range (counted in policy_fallbacks, traced as svmx_policy fallback=1).  Callbacks
- * run under rcu_read_lock() and must not sleep.
+ * run under rcu_read_lock() and must not sleep.  Each answer a callback
+ * fills holds the built-in default's answer when it is called, so a
+ * callback sets only what it decides.
  */
 struct svmx_policy_ops {
 	/**
@@ -464,6 +477,8 @@ static inline struct svmx_block *svmx_page_block(struct page *page)
 	return page->zone_device_data;
 }
 
+struct svmx_device *svmx_page_device(struct page *page);
+
 /* The system page that holds a device page's contents. */
 static inline struct page *svmx_backing_page(struct page *page)
 {
@@ -503,6 +518,8 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
 void svmx_ctx_destroy(struct svmx_ctx *ctx);
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+int svmx_ctx_region_prepare(struct svmx_ctx *ctx, unsigned long addr,
+			    struct svmx_device *target);
 void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr);
 void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
 			      enum svmx_dir dir, struct svmx_counters *cnt);
@@ -512,7 +529,7 @@ void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  unsigned long addr, enum svmx_dir dir,
 			  struct svmx_counters *cnt);
 void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
-		     const struct svmx_counters *c);
+		     unsigned long addr, const struct svmx_counters *c);
 u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
 			 u32 *dev_faults, u32 *cpu_faults);
 int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);

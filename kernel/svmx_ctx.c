@@ -9,17 +9,27 @@
  * The page table has two levels: an xarray of 2 MiB regions whose leaves
  * hold 512 entries (the page, whatever kind it is, plus a write bit), so a
  * chunk is published or invalidated with an array walk.  Leaves are
- * allocated before the lock is taken and live as long as the context.
+ * allocated before the lock is taken.  The notifier frees a leaf that an
+ * invalidation empties (all of its 2 MiB invalidated, or no entry left),
+ * except for migrations, whose pages are mapped again at once; so a long
+ * binding whose address space keeps changing (mmap/munmap churn) keeps
+ * only the leaves of what the device still maps.
  *
- * Locking: @pt_lock protects the entries and is taken by the notifier,
- * which can be called from reclaim; so nothing that can enter reclaim is
- * called with it held (leaves are allocated outside it), and lockdep is
- * taught that at context creation.  Device work never holds @pt_lock for
- * longer than one page access, and an invalidation first suspends the context's queue
- * (@suspend): the engine finishes the piece it is on and waits before its
- * next one, the notifier clears the entries and resumes the queue.  So
- * invalidation preempts device work instead of waiting for it.
+ * Locking: @pt_lock protects the entries and the leaves themselves, and is
+ * taken by the notifier, which can be called from reclaim; so nothing that
+ * can enter reclaim is called with it held (leaves are allocated outside
+ * it, and freed with kfree() only), and lockdep is taught that at context
+ * creation.  Every user of a leaf looks it up with @pt_lock held; a leaf
+ * prepared before the lock was taken may be gone by then, so publishing
+ * checks svmx_pt_ready() under the lock and prepares again if not.
+ *
+ * Device work never holds @pt_lock for longer than one page access, and an
+ * invalidation first suspends the context's queue (@suspend): the engine
+ * finishes the piece it is on and waits before its next one, the notifier
+ * clears the entries and resumes the queue.  So invalidation preempts
+ * device work instead of waiting for it.
  */
+#include <kunit/visibility.h>
 #include <linux/bitfield.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -49,6 +59,9 @@ static unsigned int svmx_pt_index(unsigned long va)
  * @start: start of the range
  * @end: end of the range
  *
+ * The notifier may free the leaves again before pt_lock is taken: check
+ * svmx_pt_ready() under the lock.
+ *
  * Return: 0 or -ENOMEM.
  */
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end)
@@ -66,12 +79,34 @@ int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end
 		if (!leaf)
 			return -ENOMEM;
 		ret = xa_insert(&ctx->pt, idx, leaf, GFP_KERNEL);
-		if (ret)
+		if (!ret)
+			atomic_long_inc(&ctx->nr_leaves);
+		else
 			kfree(leaf);
 		if (ret && ret != -EBUSY)
 			return ret;
 	}
 	return 0;
+}
+
+/**
+ * svmx_pt_ready() - whether every leaf covering a range exists
+ * @ctx: the context; pt_lock held
+ * @start: start of the range
+ * @end: end of the range
+ *
+ * Return: true when svmx_pt_set() may be called on the whole range.
+ */
+bool svmx_pt_ready(struct svmx_ctx *ctx, unsigned long start, unsigned long end)
+{
+	unsigned long idx;
+
+	lockdep_assert_held(&ctx->pt_lock);
+	for (idx = start >> SVMX_REGION_SHIFT;
+	     idx <= (end - 1) >> SVMX_REGION_SHIFT; idx++)
+		if (!xa_load(&ctx->pt, idx))
+			return false;
+	return true;
 }
 
 /**
@@ -107,7 +142,7 @@ struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 acces
 
 /**
  * svmx_pt_set() - install a device page-table entry
- * @ctx: the context; pt_lock held, leaf prepared
+ * @ctx: the context; pt_lock held, svmx_pt_ready() true for @va
  * @va: the address
  * @page: the page mapped (system, local or peer device page)
  * @write: the mapping is writable
@@ -121,22 +156,37 @@ void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 				       (write ? SVMX_PTE_WRITE : 0);
 }
 
+static bool svmx_pt_leaf_empty(const struct svmx_pt_leaf *leaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < SVMX_PT_LEAF_ENTRIES; i++)
+		if (leaf->pte[i])
+			return false;
+	return true;
+}
+
 /**
  * svmx_pt_clear() - remove the entries of a range
  * @ctx: the context; pt_lock held
  * @start: start of the range
  * @end: end of the range
+ * @may_free: free the leaves the range leaves empty
+ *
+ * Called from the notifier, maybe in reclaim: frees with kfree() only, and
+ * xa_erase() of an existing index allocates nothing.
  *
  * Return: the number of entries removed.
  */
 static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
-				   unsigned long end)
+				   unsigned long end, bool may_free)
 {
 	unsigned long first = start >> SVMX_REGION_SHIFT;
 	unsigned long last = (end - 1) >> SVMX_REGION_SHIFT;
 	struct svmx_pt_leaf *leaf;
 	unsigned long idx, cleared = 0;
 
+	lockdep_assert_held(&ctx->pt_lock);
 	xa_for_each_range(&ctx->pt, idx, leaf, first, last) {
 		unsigned int i, from = 0, to = SVMX_PT_LEAF_ENTRIES;
 
@@ -150,14 +200,29 @@ static unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 			leaf->pte[i] = 0;
 			cleared++;
 		}
+		if (!may_free || !svmx_pt_leaf_empty(leaf))
+			continue;
+		xa_erase(&ctx->pt, idx);
+		kfree(leaf);
+		atomic_long_dec(&ctx->nr_leaves);
 	}
 	return cleared;
 }
 
-static void svmx_queue_resume(struct svmx_ctx *ctx)
+/*
+ * Resume the queue.  Device work found it suspended and sleeps until the
+ * last invalidation in flight resumes it: that is a preemption, traced.
+ */
+static void svmx_queue_resume(struct svmx_ctx *ctx,
+			      const struct mmu_notifier_range *range)
 {
-	if (atomic_dec_and_test(&ctx->suspend))
+	if (!atomic_dec_and_test(&ctx->suspend))
+		return;
+	if (wq_has_sleeper(&ctx->resume)) {
+		trace_svmx_queue_preempt(ctx->sdev->id, range->start, range->end,
+					 range->event);
 		wake_up_all(&ctx->resume);
+	}
 }
 
 static bool svmx_invalidate(struct mmu_interval_notifier *mni,
@@ -172,13 +237,15 @@ static bool svmx_invalidate(struct mmu_interval_notifier *mni,
 	if (mmu_notifier_range_blockable(range)) {
 		mutex_lock(&ctx->pt_lock);
 	} else if (!mutex_trylock(&ctx->pt_lock)) {
-		svmx_queue_resume(ctx);
+		svmx_queue_resume(ctx, range);
 		return false;
 	}
 	mmu_interval_set_seq(mni, cur_seq);
-	cleared = svmx_pt_clear(ctx, range->start, range->end);
+	/* Migrated pages are mapped again right away: keep their leaves. */
+	cleared = svmx_pt_clear(ctx, range->start, range->end,
+				range->event != MMU_NOTIFY_MIGRATE);
 	mutex_unlock(&ctx->pt_lock);
-	svmx_queue_resume(ctx);
+	svmx_queue_resume(ctx, range);
 	if (cleared)
 		trace_svmx_invalidate(ctx->sdev->id, range->start, range->end,
 				      range->event, cleared);
@@ -239,6 +306,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	if (ret) {
 		mutex_unlock(&sdev->bind_lock);
 		kfree(ctx);
+		trace_svmx_bind(sdev->id, current->tgid, ret);
 		return ERR_PTR(ret);
 	}
 	mmgrab(mm);
@@ -246,8 +314,10 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	list_add_tail(&ctx->node, &sdev->ctxs);
 	mutex_unlock(&sdev->ctx_lock);
 	mutex_unlock(&sdev->bind_lock);
+	trace_svmx_bind(sdev->id, current->tgid, 0);
 	return ctx;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_create);
 
 /*
  * Give back the device memory this binding filled: the pages in every
@@ -258,11 +328,13 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 {
 	struct svmx_counters cnt = {};
-	unsigned long idx;
+	unsigned long idx, regions = 0;
 	void *entry;
 
-	if (!mmget_not_zero(ctx->mm))
+	if (!mmget_not_zero(ctx->mm)) {
+		trace_svmx_unbind(ctx->sdev->id, false, 0, 0, 0);
 		return;
+	}
 	mmap_read_lock(ctx->mm);
 	xa_for_each(&ctx->regions, idx, entry) {
 		unsigned long addr = idx << SVMX_REGION_SHIFT;
@@ -273,6 +345,7 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 		struct vm_area_struct *vma;
 
 		cond_resched();
+		regions++;
 		while ((vma = find_vma_intersection(ctx->mm, addr, end))) {
 			addr = max(addr, vma->vm_start);
 			svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
@@ -286,6 +359,8 @@ static void svmx_ctx_release_memory(struct svmx_ctx *ctx)
 	mmap_read_unlock(ctx->mm);
 	mmput(ctx->mm);
 	svmx_device_account(ctx->sdev, &cnt);
+	trace_svmx_unbind(ctx->sdev->id, true, regions, cnt.pages_to_system,
+			  cnt.bytes_to_system);
 }
 
 /**
@@ -315,6 +390,7 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
 	mmdrop(ctx->mm);
 	kfree(ctx);
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_destroy);
 
 static void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c)
 {
@@ -335,14 +411,26 @@ void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c)
 }
 
 /*
- * Region history, packed in an xarray value:
- * bits 0-1 last direction + 1, 2-21 ping-pong, 22-41 device faults,
- * 42-61 CPU faults (each saturating).
+ * Region history, packed in an xarray value: bits 0-1 last direction + 1,
+ * 2-9 the devices this context placed pages of the region on (bit per
+ * device), 10-27 ping-pong, 28-44 device faults, 45-61 CPU faults (each
+ * count saturating).
+ *
+ * Updates are compare-and-exchange loops on the slot, so concurrent faults
+ * of one region (threads sharing the binding) never lose one another's
+ * update, and no lock is held while the xarray allocates.  A migration to
+ * a device first creates its region's slot (svmx_ctx_region_prepare()),
+ * and fails cleanly if it cannot: the slot is what unbinding gives back,
+ * so a region whose pages are in device memory is never missing from it.
+ * Later updates of an existing slot allocate nothing and cannot fail.
  */
 #define REG_DIR		GENMASK_ULL(1, 0)
-#define REG_PP		GENMASK_ULL(21, 2)
-#define REG_DEV		GENMASK_ULL(41, 22)
-#define REG_CPU		GENMASK_ULL(61, 42)
+#define REG_PLACED	GENMASK_ULL(9, 2)
+#define REG_PP		GENMASK_ULL(27, 10)
+#define REG_DEV		GENMASK_ULL(44, 28)
+#define REG_CPU		GENMASK_ULL(61, 45)
+
+static_assert(SVMX_MAX_DEVICES <= 8);
 
 /* Saturating increment of the field @mask of @v. */
 static u64 svmx_reg_inc(u64 v, u64 mask)
@@ -355,48 +443,114 @@ static u64 svmx_reg_inc(u64 v, u64 mask)
 	return (v & ~mask) | (n << shift);
 }
 
-/*
- * Record a fault (@fault) or a migration in @dir in the region of @addr.
- * Return the region's ping-pong count; *@reversed tells whether this
- * migration reversed the previous one.
+/**
+ * struct svmx_region_op - one update of a region's history
+ * @event: enum svmx_region_event
+ * @dir: direction of the fault or migration
+ * @placed: SVMX_REGION_PREPARE: the target device's bit
+ * @reversed: out: the migration reversed the region's previous one
  */
-static u32 svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
-			      enum svmx_dir dir, bool fault, bool *reversed)
+struct svmx_region_op {
+	enum svmx_region_event event;
+	enum svmx_dir dir;
+	u64 placed;
+	bool reversed;
+};
+
+static u64 svmx_region_apply(u64 v, struct svmx_region_op *op)
+{
+	u64 last = FIELD_GET(REG_DIR, v);
+
+	op->reversed = false;
+	switch (op->event) {
+	case SVMX_REGION_PREPARE:
+		return v | FIELD_PREP(REG_PLACED, op->placed);
+	case SVMX_REGION_FAULT:
+		return svmx_reg_inc(v, op->dir == SVMX_DIR_TO_DEVICE ? REG_DEV :
+							       REG_CPU);
+	case SVMX_REGION_MIGRATED:
+		op->reversed = last && last != op->dir + 1;
+		if (op->reversed)
+			v = svmx_reg_inc(v, REG_PP);
+		return (v & ~REG_DIR) | FIELD_PREP(REG_DIR, op->dir + 1);
+	}
+	return v;
+}
+
+/*
+ * Apply @op to the region of @addr.  @gfp 0: only a region that has a
+ * slot already is updated (nothing is allocated; -ENOENT otherwise).
+ * Return 0 and the region's new value in *@val, or a negative errno.
+ */
+static int svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
+			      struct svmx_region_op *op, gfp_t gfp, u64 *val)
 {
 	unsigned long idx = addr >> SVMX_REGION_SHIFT;
-	u64 v = 0, last;
-	void *old;
+	void *old = xa_load(&ctx->regions, idx), *cur;
+	u64 v;
 
-	*reversed = false;
-	xa_lock(&ctx->regions);
-	old = xa_load(&ctx->regions, idx);
-	if (old)
-		v = xa_to_value(old);
-	last = FIELD_GET(REG_DIR, v);
-	if (fault) {
-		v = svmx_reg_inc(v, dir == SVMX_DIR_TO_DEVICE ? REG_DEV : REG_CPU);
-	} else {
-		*reversed = last && last != dir + 1;
-		if (*reversed)
-			v = svmx_reg_inc(v, REG_PP);
-		v = (v & ~REG_DIR) | FIELD_PREP(REG_DIR, dir + 1);
+	for (;;) {
+		if (!old && !gfp)
+			return -ENOENT;
+		v = svmx_region_apply(old ? xa_to_value(old) : 0, op);
+		cur = xa_cmpxchg(&ctx->regions, idx, old, xa_mk_value(v),
+				 old ? GFP_NOWAIT | __GFP_NOWARN : gfp);
+		if (xa_is_err(cur))
+			return xa_err(cur);
+		if (cur == old)
+			break;
+		old = cur;	/* lost a race with another update: redo */
 	}
-	/* The history is what unbinding gives back: do not drop it. */
-	__xa_store(&ctx->regions, idx, xa_mk_value(v), GFP_KERNEL);
-	xa_unlock(&ctx->regions);
-	return FIELD_GET(REG_PP, v);
+	*val = v;
+	trace_svmx_region(ctx->sdev->id, idx << SVMX_REGION_SHIFT, op->event,
+			  op->dir, FIELD_GET(REG_PLACED, v), FIELD_GET(REG_PP, v),
+			  FIELD_GET(REG_DEV, v), FIELD_GET(REG_CPU, v));
+	return 0;
+}
+
+/**
+ * svmx_ctx_region_prepare() - make a region ready for a migration into it
+ * @ctx: the context the migration is for
+ * @addr: address in the region
+ * @target: the device the pages go to (@ctx's device or a hive peer)
+ *
+ * Creates the region's history slot, so that unbinding finds the region
+ * and gives its device pages back, and records that @ctx places pages of
+ * the region on @target, so that CPU faults on them count against @ctx.
+ * Called before the migration, with no lock held.
+ *
+ * Return: 0, or -ENOMEM: the migration must not happen.
+ */
+int svmx_ctx_region_prepare(struct svmx_ctx *ctx, unsigned long addr,
+			    struct svmx_device *target)
+{
+	struct svmx_region_op op = {
+		.event = SVMX_REGION_PREPARE,
+		.dir = SVMX_DIR_TO_DEVICE,
+		.placed = BIT(target->id),
+	};
+	u64 v;
+
+	return svmx_region_update(ctx, addr, &op, GFP_KERNEL, &v);
 }
 
 /**
  * svmx_ctx_region_fault() - record a device fault in its 2 MiB region
  * @ctx: the faulting context
  * @addr: faulting address
+ *
+ * History only: when no memory can be had for a new slot, the fault is
+ * not counted (nothing in device memory depends on it).
  */
 void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr)
 {
-	bool reversed;
+	struct svmx_region_op op = {
+		.event = SVMX_REGION_FAULT,
+		.dir = SVMX_DIR_TO_DEVICE,
+	};
+	u64 v;
 
-	svmx_region_update(ctx, addr, SVMX_DIR_TO_DEVICE, true, &reversed);
+	svmx_region_update(ctx, addr, &op, GFP_KERNEL, &v);
 }
 
 /**
@@ -406,14 +560,68 @@ void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr)
  * @dir: direction of the migration
  * @cnt: counters of the caller; pingpong is bumped when @dir reverses the
  *	region's previous migration
+ *
+ * The region was prepared (svmx_ctx_region_prepare()) before a migration
+ * to the device, so this allocates nothing and cannot fail then.
  */
 void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
 			      enum svmx_dir dir, struct svmx_counters *cnt)
 {
-	bool reversed;
+	struct svmx_region_op op = {
+		.event = SVMX_REGION_MIGRATED,
+		.dir = dir,
+	};
+	u64 v;
 
-	svmx_region_update(ctx, addr, dir, false, &reversed);
-	cnt->pingpong += reversed;
+	if (!svmx_region_update(ctx, addr, &op, GFP_KERNEL, &v))
+		cnt->pingpong += op.reversed;
+}
+
+/* Whether @ctx placed pages of the region of @addr on device @id. */
+static bool svmx_ctx_placed(struct svmx_ctx *ctx, unsigned long addr,
+			    unsigned int id)
+{
+	void *e = xa_load(&ctx->regions, addr >> SVMX_REGION_SHIFT);
+
+	return e && (FIELD_GET(REG_PLACED, xa_to_value(e)) & BIT(id));
+}
+
+/*
+ * Run @fn on the context of @mm that placed the page of @sdev at @addr:
+ * the context of @mm on @sdev or on a hive peer whose history of the
+ * region says it migrated pages to @sdev, else the context of @mm on
+ * @sdev, if there is one.  One ctx_lock is held at a time, around @fn.
+ */
+static bool svmx_with_placer(struct svmx_device *sdev, struct mm_struct *mm,
+			     unsigned long addr,
+			     void (*fn)(struct svmx_ctx *ctx, void *arg),
+			     void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < svmx_nr_devices; i++) {
+		/* @sdev first: its own context is the likely placer. */
+		struct svmx_device *d = svmx_device_get((sdev->id + i) %
+							svmx_nr_devices);
+		struct svmx_ctx *ctx;
+		bool found = false;
+
+		if (d->owner != sdev->owner)
+			continue;	/* not in @sdev's hive */
+		mutex_lock(&d->ctx_lock);
+		list_for_each_entry(ctx, &d->ctxs, node) {
+			if (ctx->mm != mm)
+				continue;
+			found = svmx_ctx_placed(ctx, addr, sdev->id);
+			if (found)
+				fn(ctx, arg);
+			break;
+		}
+		mutex_unlock(&d->ctx_lock);
+		if (found)
+			return true;
+	}
+	return false;
 }
 
 /* Run @fn on the context of @mm on @sdev, if there is one. */
@@ -435,31 +643,40 @@ static bool svmx_with_ctx(struct svmx_device *sdev, struct mm_struct *mm,
 	return found;
 }
 
-struct svmx_region_arg {
-	unsigned long addr;
-	enum svmx_dir dir;
-	u32 pingpong;
-	bool reversed;
-};
-
-static void svmx_region_fault_fn(struct svmx_ctx *ctx, void *arg)
+/* The placer of a page (svmx_with_placer()), else @mm's context on @sdev. */
+static void svmx_with_owner_ctx(struct svmx_device *sdev, struct mm_struct *mm,
+				unsigned long addr,
+				void (*fn)(struct svmx_ctx *ctx, void *arg),
+				void *arg)
 {
-	struct svmx_region_arg *a = arg;
-
-	a->pingpong = svmx_region_update(ctx, a->addr, a->dir, true,
-					 &a->reversed);
+	if (!svmx_with_placer(sdev, mm, addr, fn, arg))
+		svmx_with_ctx(sdev, mm, fn, arg);
 }
 
-static void svmx_region_migrated_fn(struct svmx_ctx *ctx, void *arg)
+struct svmx_region_arg {
+	unsigned long addr;
+	struct svmx_region_op op;
+	u32 pingpong;
+	const struct svmx_counters *cnt;
+};
+
+static void svmx_region_update_fn(struct svmx_ctx *ctx, void *arg)
 {
 	struct svmx_region_arg *a = arg;
+	u64 v;
 
-	svmx_region_update(ctx, a->addr, a->dir, false, &a->reversed);
+	/* Only regions with a slot: CPU faults and migrations back come
+	 * after a migration to the device, which created it.
+	 */
+	if (!svmx_region_update(ctx, a->addr, &a->op, 0, &v))
+		a->pingpong = FIELD_GET(REG_PP, v);
 }
 
 static void svmx_account_fn(struct svmx_ctx *ctx, void *arg)
 {
-	svmx_ctx_add(ctx, arg);
+	struct svmx_region_arg *a = arg;
+
+	svmx_ctx_add(ctx, a->cnt);
 }
 
 /**
@@ -469,47 +686,64 @@ static void svmx_account_fn(struct svmx_ctx *ctx, void *arg)
  * @addr: faulting address
  * @dir: SVMX_DIR_TO_SYSTEM for a CPU fault
  *
+ * The fault counts against the context that placed the page (which may be
+ * bound to a hive peer of @sdev), see svmx_with_placer().
+ *
  * Return: the region's ping-pong count, for the policy.
  */
 u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
 		      unsigned long addr, enum svmx_dir dir)
 {
-	struct svmx_region_arg a = { .addr = addr, .dir = dir };
+	struct svmx_region_arg a = {
+		.addr = addr,
+		.op = { .event = SVMX_REGION_FAULT, .dir = dir },
+	};
 
-	svmx_with_ctx(sdev, mm, svmx_region_fault_fn, &a);
+	svmx_with_owner_ctx(sdev, mm, addr, svmx_region_update_fn, &a);
 	return a.pingpong;
 }
 
 /**
  * svmx_region_migrated() - record a migration of an mm's region
- * @sdev: the device the context belongs to
+ * @sdev: the device whose page moved
  * @mm: the mm (it may have no context on @sdev)
  * @addr: address in the region
  * @dir: direction of the migration
  * @cnt: counters of the caller; pingpong is bumped when @dir reverses the
  *	region's previous migration
+ *
+ * Recorded against the context that placed the page, as svmx_region_fault().
  */
 void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  unsigned long addr, enum svmx_dir dir,
 			  struct svmx_counters *cnt)
 {
-	struct svmx_region_arg a = { .addr = addr, .dir = dir };
+	struct svmx_region_arg a = {
+		.addr = addr,
+		.op = { .event = SVMX_REGION_MIGRATED, .dir = dir },
+	};
 
-	svmx_with_ctx(sdev, mm, svmx_region_migrated_fn, &a);
-	if (a.reversed)
+	svmx_with_owner_ctx(sdev, mm, addr, svmx_region_update_fn, &a);
+	if (a.op.reversed)
 		cnt->pingpong++;
 }
 
 /**
- * svmx_mm_account() - add counters to the context of an mm, if bound
- * @sdev: the device
+ * svmx_mm_account() - add a CPU fault's counters to the context of an mm
+ * @sdev: the device whose page faulted
  * @mm: the mm
+ * @addr: the faulting address
  * @c: the counters
+ *
+ * Added to the context that placed the page, as svmx_region_fault(), if
+ * any.
  */
 void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
-		     const struct svmx_counters *c)
+		     unsigned long addr, const struct svmx_counters *c)
 {
-	svmx_with_ctx(sdev, mm, svmx_account_fn, (void *)c);
+	struct svmx_region_arg a = { .addr = addr, .cnt = c };
+
+	svmx_with_owner_ctx(sdev, mm, addr, svmx_account_fn, &a);
 }
 
 /**

@@ -18,6 +18,7 @@
  * published under @pt_lock after mmu_interval_read_retry(); an
  * invalidation in between restarts the walk.
  */
+#include <kunit/visibility.h>
 #include <linux/hmm.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -31,10 +32,10 @@ static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 {
 	if (!is_device_private_page(page))
 		return SVMX_MEM_SYSTEM;
-	return svmx_page_block(page)->sdev == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
+	return svmx_page_device(page) == sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
 }
 
-/* Publish valid entries of @pfns; pt_lock held, leaves prepared. */
+/* Publish valid entries of @pfns; pt_lock held, svmx_pt_ready(). */
 static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 			 const unsigned long *pfns, unsigned long npages)
 {
@@ -64,23 +65,64 @@ static void svmx_publish(struct svmx_ctx *ctx, unsigned long start,
 }
 
 /*
+ * The fallback of svmx_unshare(): fault the page in as a stranger to its
+ * pgmap owner would.  HMM then hands the fault to the kernel's fault path:
+ * migrate_to_ram() brings the page back with a blocking allocation for it
+ * (the faulting page of a CPU fault), and the write fault breaks the
+ * copy-on-write sharing.  Return 0 or a negative errno.
+ */
+static int svmx_unshare_fault(struct svmx_ctx *ctx, unsigned long addr)
+{
+	unsigned long pfn = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+	struct hmm_range range = {
+		.notifier = &ctx->notifier,
+		.start = addr,
+		.end = addr + PAGE_SIZE,
+		.hmm_pfns = &pfn,
+		.default_flags = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
+		.dev_private_owner = NULL,
+	};
+	unsigned long deadline = jiffies + SVMX_RETRY_TIMEOUT;
+	int ret;
+
+	for (;;) {
+		range.notifier_seq = mmu_interval_read_begin(range.notifier);
+		ret = hmm_range_fault(&range);
+		if (ret != -EBUSY)
+			return ret;
+		ret = svmx_retry_stop(deadline);
+		if (ret)
+			return ret;
+	}
+}
+
+/*
  * HMM hands a device its own device-private pages as they are, even when
  * write access was requested: a page shared read-only after fork stays
  * read-only.  Such pages of a write fault go back to system memory, where
- * the next hmm_range_fault() breaks the copy-on-write sharing.  Return
- * true when something was migrated and the walk must be redone.
+ * the next hmm_range_fault() breaks the copy-on-write sharing.
+ *
+ * The migration back is best effort (its allocation does not retry): when
+ * it moves nothing, the page is faulted back through the kernel's fault
+ * path instead (svmx_unshare_fault()), which waits for memory.  So every
+ * page is either moved or reported.
+ *
+ * Return: 1 when pages moved and the walk must be redone, 0 when there was
+ * nothing to unshare, or a negative errno when a page could not be moved.
  */
-static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
-			 unsigned long end, const unsigned long *pfns,
-			 const struct svmx_fault *faults, unsigned int nr,
-			 struct svmx_counters *cnt)
+static int svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
+			unsigned long end, const unsigned long *pfns,
+			const struct svmx_fault *faults, unsigned int nr,
+			struct svmx_counters *cnt)
 {
 	struct vm_area_struct *vma = NULL;
-	bool moved = false;
+	int moved = 0, ret;
 	unsigned int i;
 
 	for (i = 0; faults && i < nr; i++) {
 		unsigned long addr = faults[i].addr, pfn;
+		u64 before = cnt->pages_to_system;
+		bool fallback = false;
 
 		if (faults[i].access == SVMX_ACCESS_READ || addr < start ||
 		    addr >= end)
@@ -92,9 +134,17 @@ static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
 		vma = vma ? vma : vma_lookup(ctx->mm, start);
 		if (!vma || addr >= vma->vm_end)
 			continue;
-		svmx_migrate_hive_to_system(ctx->sdev, vma, addr, addr + PAGE_SIZE,
-					    NULL, cnt);
-		moved = true;
+		ret = svmx_migrate_hive_to_system(ctx->sdev, vma, addr,
+						  addr + PAGE_SIZE, NULL, cnt);
+		if (!ret && cnt->pages_to_system == before) {
+			fallback = true;
+			ret = svmx_unshare_fault(ctx, addr);
+		}
+		trace_svmx_unshare(ctx->sdev->id, addr,
+				   cnt->pages_to_system - before, fallback, ret);
+		if (ret)
+			return ret;
+		moved = 1;
 	}
 	return moved;
 }
@@ -109,8 +159,9 @@ static bool svmx_unshare(struct svmx_ctx *ctx, unsigned long start,
  * @cnt: counters of the caller
  *
  * Return: 0, or a negative errno from hmm_range_fault() (-EFAULT when a
- * faulting page cannot be made accessible), -EAGAIN when invalidations
- * kept racing for SVMX_RETRY_TIMEOUT, -EINTR, -ENOMEM.
+ * faulting page cannot be made accessible, also when a shared device page
+ * of a write fault could not be given a system page), -EAGAIN when
+ * invalidations kept racing for SVMX_RETRY_TIMEOUT, -EINTR, -ENOMEM.
  */
 int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 		   const struct svmx_fault *faults, unsigned int nr,
@@ -151,11 +202,22 @@ int svmx_map_range(struct svmx_ctx *ctx, unsigned long start, unsigned long end,
 			continue;
 		if (ret)
 			break;
-		if (svmx_unshare(ctx, start, end, range.hmm_pfns, faults, nr, cnt))
+		ret = svmx_unshare(ctx, start, end, range.hmm_pfns, faults, nr, cnt);
+		if (ret < 0)
+			break;
+		if (ret)
 			continue;
 		mutex_lock(&ctx->pt_lock);
 		if (mmu_interval_read_retry(range.notifier, range.notifier_seq)) {
 			mutex_unlock(&ctx->pt_lock);
+			continue;
+		}
+		/* An invalidation may have freed leaves prepared above. */
+		if (!svmx_pt_ready(ctx, start, end)) {
+			mutex_unlock(&ctx->pt_lock);
+			ret = svmx_pt_prepare(ctx, start, end);
+			if (ret)
+				break;
 			continue;
 		}
 		svmx_publish(ctx, start, range.hmm_pfns, npages);
@@ -203,34 +265,63 @@ bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
 	return (vma->vm_flags & (VM_READ | VM_WRITE)) == (VM_READ | VM_WRITE);
 }
 
-/* Prefetch ranges are clipped to the VMA holding their start. */
-static void svmx_prefetch_ranges(struct svmx_ctx *ctx,
-				 const struct svmx_fault_info *info,
-				 struct svmx_device *target,
-				 struct svmx_counters *cnt)
+/*
+ * Migrate the chunk around @addr to @target for @ctx (see
+ * svmx_migrate_to_device()), after making its region ready: the region's
+ * history slot is what unbinding gives back, so without it (-ENOMEM)
+ * nothing moves.
+ */
+static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
+			      struct vm_area_struct *vma, unsigned long addr,
+			      unsigned int order, const struct svmx_span *limit,
+			      struct svmx_span *done, struct svmx_counters *cnt)
+{
+	int ret = svmx_ctx_region_prepare(ctx, addr, target);
+
+	if (ret)
+		return ret;
+	return svmx_migrate_to_device(ctx, target, vma, addr, order, limit,
+				      done, cnt);
+}
+
+/*
+ * Prefetch ranges are clipped to the VMA holding their start.  Migrating
+ * reads the pages, so only VMAs that allow device reads qualify, as for a
+ * fault.  Prefetch is best effort: it stops at the first range that cannot
+ * be migrated or mapped; only -EINTR (the caller is being killed) is
+ * returned.
+ */
+static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
+				const struct svmx_fault_info *info,
+				struct svmx_device *target,
+				struct svmx_counters *cnt)
 {
 	struct svmx_span limit, done;
 	struct svmx_prefetch p;
+	int ret = 0;
 	u32 i;
 
 	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
-	for (i = 0; i < p.nr; i++) {
+	for (i = 0; i < p.nr && !ret; i++) {
 		unsigned long addr = p.range[i].start;
 		struct vm_area_struct *vma = vma_lookup(ctx->mm, addr);
 
-		if (!vma || !vma_is_anonymous(vma))
+		if (!vma || !vma_is_anonymous(vma) ||
+		    !svmx_vma_allows(vma, SVMX_ACCESS_READ))
 			continue;
 		limit.start = addr;
 		limit.end = min(addr + p.range[i].len, vma->vm_end);
-		while (addr < limit.end) {
-			if (svmx_migrate_to_device(ctx, target, vma, addr,
-						   SVMX_CHUNK_ORDER, &limit, &done,
-						   cnt))
-				break;
-			svmx_map_range(ctx, done.start, done.end, NULL, 0, cnt);
+		while (addr < limit.end && !ret) {
+			ret = svmx_migrate_chunk(ctx, target, vma, addr,
+						 SVMX_CHUNK_ORDER, &limit, &done,
+						 cnt);
+			if (!ret)
+				ret = svmx_map_range(ctx, done.start, done.end,
+						     NULL, 0, cnt);
 			addr = done.end;
 		}
 	}
+	return ret == -EINTR ? ret : 0;
 }
 
 static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
@@ -250,8 +341,12 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		return -EFAULT;
 	svmx_fault_info_fill(ctx, vma, f, nr, &info);
 	svmx_policy_fault(sdev, &info, &d, cnt);
-	if (in_place)
+	if (in_place && d.placement != SVMX_PLACE_REMOTE) {
+		/* Forward progress overrides the policy: say so. */
+		trace_svmx_progress_override(sdev->id, f->addr, f->access,
+					     d.placement, d.target, d.order);
 		d.placement = SVMX_PLACE_REMOTE;
+	}
 	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
 
 	if (d.placement == SVMX_PLACE_MIGRATE) {
@@ -262,13 +357,13 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		 * The chunk actually attempted may be smaller (fallback); when
 		 * no block could be had at all, the chunk is mapped in place.
 		 */
-		if (!svmx_migrate_to_device(ctx, target, vma, f->addr, d.order,
-					    NULL, &done, cnt))
+		if (!svmx_migrate_chunk(ctx, target, vma, f->addr, d.order,
+					NULL, &done, cnt))
 			span = done;
 	}
 	ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
 	if (!ret && d.placement == SVMX_PLACE_MIGRATE)
-		svmx_prefetch_ranges(ctx, &info, target, cnt);
+		ret = svmx_prefetch_ranges(ctx, &info, target, cnt);
 	svmx_ctx_region_fault(ctx, f->addr);
 	trace_svmx_fault(sdev->id, f->addr, f->access, d.placement, d.order,
 			 span.start, span.end, ktime_get_ns() - t0, ret);
@@ -314,14 +409,21 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 	mmap_read_unlock(ctx->mm);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(svmx_service_faults);
 
 /**
  * svmx_prefetch_ioctl() - SVMX_IOC_MIGRATE: explicit migration of a range
  * @ctx: the context
  * @m: the request; range and target already validated
  *
- * To the device: 2 MiB chunks, best effort, mapped afterwards.  To system:
- * every svmx page of the range.  Holes between VMAs are skipped.
+ * To the device: 2 MiB chunks, best effort, mapped afterwards (when the
+ * device is full, the rest of that VMA is skipped).  To system: every svmx
+ * page of the range.  Holes between VMAs are skipped.
+ *
+ * The mmap lock is taken for one 2 MiB piece at a time and the VMA is
+ * looked up again after it is retaken, so that a long migration never
+ * starves the writers of the address space (mmap, munmap, mprotect), and
+ * stays killable.
  *
  * Return: 0, -EFAULT if no part of the range is mapped, or an errno.
  */
@@ -329,51 +431,47 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 {
 	unsigned long addr = m->addr, end = m->addr + m->length;
 	struct svmx_counters *cnt = &m->counters;
-	struct vm_area_struct *vma;
 	bool any = false;
 	int ret = 0;
 
-	mmap_read_lock(ctx->mm);
 	while (addr < end && !ret) {
-		unsigned long stop;
+		struct svmx_span limit = { m->addr, end }, done;
+		struct vm_area_struct *vma;
 
-		vma = find_vma_intersection(ctx->mm, addr, end);
-		if (!vma)
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
 			break;
+		}
+		cond_resched();
+		mmap_read_lock(ctx->mm);
+		vma = find_vma_intersection(ctx->mm, addr, end);
+		if (!vma) {
+			mmap_read_unlock(ctx->mm);
+			break;
+		}
 		addr = max(addr, vma->vm_start);
-		stop = min(end, vma->vm_end);
 		any = true;
-		/* 2 MiB at a time: bounded arrays, killable, no long stalls. */
-		while (addr < stop && !ret) {
-			struct svmx_span limit = { m->addr, end }, done;
-
-			if (fatal_signal_pending(current)) {
-				ret = -EINTR;
-				break;
-			}
-			cond_resched();
-			if (m->target == SVMX_TARGET_SYSTEM) {
-				done.end = min(stop, ALIGN(addr + 1,
-							   PAGE_SIZE << SVMX_CHUNK_ORDER));
-				ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
-				addr = done.end;
-				continue;
-			}
-			ret = svmx_migrate_to_device(ctx, ctx->sdev, vma, addr,
-						     SVMX_CHUNK_ORDER, &limit,
-						     &done, cnt);
+		if (m->target == SVMX_TARGET_SYSTEM) {
+			done.end = min3(end, vma->vm_end,
+					ALIGN(addr + 1, PAGE_SIZE << SVMX_CHUNK_ORDER));
+			ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
+			addr = done.end;
+		} else {
+			ret = svmx_migrate_chunk(ctx, ctx->sdev, vma, addr,
+						 SVMX_CHUNK_ORDER, &limit, &done,
+						 cnt);
 			if (ret == -ENOMEM) {
-				ret = 0;	/* best effort: device full */
-				break;
-			}
-			if (!ret && (vma->vm_flags & VM_READ))
+				/* best effort: device full, skip this VMA */
+				ret = 0;
+				done.end = min(end, vma->vm_end);
+			} else if (!ret && svmx_vma_allows(vma, SVMX_ACCESS_READ)) {
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);
+			}
 			addr = done.end;
 		}
-		addr = stop;
+		mmap_read_unlock(ctx->mm);
 	}
-	mmap_read_unlock(ctx->mm);
 	if (!ret && !any)
 		ret = -EFAULT;
 	return ret;
@@ -410,7 +508,8 @@ static u8 svmx_snap_code(struct svmx_ctx *ctx, unsigned long pfn, u8 *peer)
 
 	if (!is_device_private_page(page))
 		return code | SVMX_SNAP_SYSTEM;
-	*peer = svmx_page_block(page)->sdev->id;
+	/* No reference on @page: its block may be freed under us. */
+	*peer = svmx_page_device(page)->id;
 	return code | (*peer == ctx->sdev->id ? SVMX_SNAP_LOCAL : SVMX_SNAP_PEER);
 }
 

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for svmx's pure logic: chunk arithmetic, range validation,
- * the cost model and the device-memory allocator.  Built as svmx_kunit.ko
+ * the cost model, the device-memory allocator and the policy interface;
+ * and for the fault path on svmx0 with a test policy installed.  Built as svmx_kunit.ko
  * when the kernel has CONFIG_KUNIT; loading it (after svmx.ko) runs the
  * suites and leaves KTAP in debugfs (kunit/<suite>).
  */
 #include <kunit/test.h>
+#include <linux/err.h>
 #include <linux/genalloc.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 
 #include "svmx.h"
 
@@ -380,10 +383,73 @@ static void svmx_policy_other_hooks_test(struct kunit *test)
 	svmx_policy_install(NULL);
 }
 
+static int order_only_fault(const struct svmx_fault_info *info,
+			    struct svmx_fault_decision *d)
+{
+	d->order = SVMX_MID_ORDER;
+	return 0;
+}
+
+static int silent_cpu_fault(const struct svmx_cpu_fault_info *info, u32 *order)
+{
+	return 0;
+}
+
+static int silent_victim(const struct svmx_victim *cand, u32 nr, u32 *pick)
+{
+	return 0;
+}
+
+static int range_only_prefetch(const struct svmx_fault_info *info,
+			       struct svmx_prefetch *p)
+{
+	p->range[0].start = info->addr;
+	p->range[0].len = PAGE_SIZE;
+	return 0;
+}
+
+/*
+ * A policy that fills only some fields of its answer gets the default's
+ * answer in the others, never uninitialised memory: the answers start out
+ * poisoned here, as a caller's stack would be.
+ */
+static void svmx_policy_partial_answer_test(struct kunit *test)
+{
+	struct svmx_policy_ops ops = {
+		.fault = order_only_fault,
+		.cpu_fault = silent_cpu_fault,
+		.select_victim = silent_victim,
+		.prefetch = range_only_prefetch,
+		.name = "kunit",
+	};
+	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
+	struct svmx_cpu_fault_info cinfo = { .addr = 0x40000000 };
+	struct svmx_victim cand[2] = {};
+	struct svmx_counters cnt = {};
+	struct svmx_fault_decision d;
+	struct svmx_prefetch p;
+
+	memset(&d, 0xa5, sizeof(d));
+	memset(&p, 0xa5, sizeof(p));
+	svmx_policy_install(&ops);
+	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
+	KUNIT_EXPECT_EQ(test, d.placement, (u32)SVMX_PLACE_MIGRATE);
+	KUNIT_EXPECT_EQ(test, d.target, info.dev);
+	KUNIT_EXPECT_EQ(test, d.order, (u32)SVMX_MID_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_policy_cpu_fault(&policy_test_dev, &cinfo, &cnt),
+			(u32)SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 2, &cnt), 0U);
+	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
+	KUNIT_EXPECT_EQ(test, p.nr, 0U);
+	svmx_policy_install(NULL);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+}
+
 static struct kunit_case svmx_policy_cases[] = {
 	KUNIT_CASE(svmx_policy_default_test),
 	KUNIT_CASE_PARAM(svmx_policy_fallback_test, policy_gen_params),
 	KUNIT_CASE(svmx_policy_other_hooks_test),
+	KUNIT_CASE(svmx_policy_partial_answer_test),
 	{}
 };
 
@@ -393,7 +459,89 @@ static struct kunit_suite svmx_policy_suite = {
 	.test_cases = svmx_policy_cases,
 };
 
-kunit_test_suites(&svmx_logic_suite, &svmx_policy_suite);
+/* ---------------------------------------------------------------------
+ * The fault path on a real device, in an mm of the test's own
+ * (kunit_vm_mmap()), with a test policy installed.
+ */
+
+static unsigned long prefetch_test_ranges[2];
+
+static int migrate_one_page(const struct svmx_fault_info *info,
+			    struct svmx_fault_decision *d)
+{
+	*d = (struct svmx_fault_decision){ SVMX_PLACE_MIGRATE, info->dev, 0 };
+	return 0;
+}
+
+static int prefetch_test_prefetch(const struct svmx_fault_info *info,
+				  struct svmx_prefetch *p)
+{
+	unsigned int i;
+
+	p->nr = ARRAY_SIZE(prefetch_test_ranges);
+	for (i = 0; i < p->nr; i++) {
+		p->range[i].start = prefetch_test_ranges[i];
+		p->range[i].len = 4 * PAGE_SIZE;
+	}
+	return 0;
+}
+
+/*
+ * Prefetch migrates what a device read fault could: never PROT_NONE or
+ * write-only memory, whatever the policy asks.
+ */
+static void svmx_prefetch_vma_permissions_test(struct kunit *test)
+{
+	struct svmx_policy_ops ops = {
+		.fault = migrate_one_page,
+		.prefetch = prefetch_test_prefetch,
+		.name = "kunit",
+	};
+	struct svmx_device *sdev = svmx_device_get(0);
+	struct svmx_counters cnt = {};
+	struct svmx_fault f = { .access = SVMX_ACCESS_READ };
+	struct svmx_ctx *ctx;
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, sdev);
+	f.addr = kunit_vm_mmap(test, NULL, 0, 4 * PAGE_SIZE,
+			       PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	prefetch_test_ranges[0] = kunit_vm_mmap(test, NULL, 0, 4 * PAGE_SIZE,
+						PROT_NONE,
+						MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	prefetch_test_ranges[1] = kunit_vm_mmap(test, NULL, 0, 4 * PAGE_SIZE,
+						PROT_WRITE,
+						MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(f.addr) || !f.addr);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(prefetch_test_ranges[0]) ||
+			   !prefetch_test_ranges[0]);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(prefetch_test_ranges[1]) ||
+			   !prefetch_test_ranges[1]);
+	ctx = svmx_ctx_create(sdev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx));
+
+	svmx_policy_install(&ops);
+	ret = svmx_service_faults(ctx, &f, 1, false, &cnt);
+	svmx_policy_install(NULL);
+	svmx_ctx_destroy(ctx);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	/* The faulting page only: neither prefetch range may move. */
+	KUNIT_EXPECT_EQ(test, cnt.pages_to_device, 1ULL);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+}
+
+static struct kunit_case svmx_fault_cases[] = {
+	KUNIT_CASE(svmx_prefetch_vma_permissions_test),
+	{}
+};
+
+static struct kunit_suite svmx_fault_suite = {
+	.name = "svmx_fault",
+	.exit = policy_exit,
+	.test_cases = svmx_fault_cases,
+};
+
+kunit_test_suites(&svmx_logic_suite, &svmx_policy_suite, &svmx_fault_suite);
 
 MODULE_DESCRIPTION("KUnit tests for svmx");
 MODULE_LICENSE("GPL");

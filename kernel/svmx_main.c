@@ -14,6 +14,7 @@
  * and svmx_ctx.c (bindings, notifier, advice); every decision is taken in
  * svmx_policy.c.
  */
+#include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -53,6 +54,34 @@ static char svmx_hive_owner;
 struct svmx_device *svmx_device_get(unsigned int id)
 {
 	return svmx_devices[id];
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_device_get);
+
+/**
+ * svmx_page_device() - the device a device-private page belongs to
+ * @page: a device-private page of an svmx device
+ *
+ * Found from the page's pfn and the devices' ranges, which live as long as
+ * the devices, so this is safe on a page that may be freed concurrently (a
+ * page from hmm_range_fault() holds no reference): unlike
+ * svmx_page_block(), it never follows a block pointer that the page's free
+ * may invalidate.  (The pgmap would do too, as lib/test_hmm.c finds its
+ * device, but reaching it changed in Linux 6.15: page_pgmap().)
+ *
+ * Return: the device, or NULL for a page of no svmx device.
+ */
+struct svmx_device *svmx_page_device(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned int id;
+
+	for (id = 0; id < svmx_nr_devices; id++) {
+		struct svmx_device *sdev = svmx_devices[id];
+
+		if (sdev && pfn - sdev->pfn_first < sdev->npages)
+			return sdev;
+	}
+	return NULL;
 }
 
 /**
@@ -128,7 +157,10 @@ void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c
  * struct svmx_file - per open file
  * @sdev: the device
  * @lock: serialises BIND against other calls on this file
- * @ctx: the binding, or NULL
+ * @ctx: the binding, or NULL; published once, with smp_store_release(),
+ *	after the context is fully set up, and read without @lock with
+ *	smp_load_acquire() (svmx_file_ctx()), so a call racing with BIND sees
+ *	either no binding or a complete one
  */
 struct svmx_file {
 	struct svmx_device *sdev;
@@ -166,7 +198,8 @@ static long svmx_ioctl_bind(struct svmx_file *sf, void __user *uarg)
 	}
 	ctx = svmx_ctx_create(sf->sdev);
 	if (!IS_ERR(ctx))
-		sf->ctx = ctx;
+		/* Pairs with smp_load_acquire() in svmx_file_ctx(), STATS. */
+		smp_store_release(&sf->ctx, ctx);
 	mutex_unlock(&sf->lock);
 	return PTR_ERR_OR_ZERO(ctx);
 }
@@ -174,7 +207,8 @@ static long svmx_ioctl_bind(struct svmx_file *sf, void __user *uarg)
 /* The binding of this file, usable only from the bound mm. */
 static struct svmx_ctx *svmx_file_ctx(struct svmx_file *sf)
 {
-	struct svmx_ctx *ctx = READ_ONCE(sf->ctx);
+	/* Pairs with BIND's smp_store_release(): a complete context or NULL. */
+	struct svmx_ctx *ctx = smp_load_acquire(&sf->ctx);
 
 	if (!ctx)
 		return ERR_PTR(-EINVAL);
@@ -270,7 +304,8 @@ static long svmx_ioctl_snapshot(struct svmx_ctx *ctx, void __user *uarg)
 static long svmx_ioctl_stats(struct svmx_file *sf, void __user *uarg)
 {
 	struct svmx_device *sdev = sf->sdev;
-	struct svmx_ctx *ctx = READ_ONCE(sf->ctx);
+	/* Pairs with BIND's smp_store_release(), as in svmx_file_ctx(). */
+	struct svmx_ctx *ctx = smp_load_acquire(&sf->ctx);
 	struct svmx_stats st;
 
 	if (copy_from_user(&st, uarg, sizeof(st)))
@@ -278,10 +313,12 @@ static long svmx_ioctl_stats(struct svmx_file *sf, void __user *uarg)
 	if (st.flags || st.reserved)
 		return -EINVAL;
 	memset(&st.ctx, 0, sizeof(st.ctx));
+	st.pt_leaves = 0;
 	if (ctx && ctx->mm == current->mm) {
 		mutex_lock(&ctx->lock);
 		st.ctx = ctx->stats;
 		mutex_unlock(&ctx->lock);
+		st.pt_leaves = atomic_long_read(&ctx->nr_leaves);
 	}
 	spin_lock(&sdev->lock);
 	st.device = sdev->stats;

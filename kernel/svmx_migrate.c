@@ -23,6 +23,7 @@
 #include <linux/highmem.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/rmap.h>
 #include <linux/slab.h>
 
 #include "svmx.h"
@@ -128,25 +129,63 @@ static void svmx_copy_to_system(struct svmx_mig *mig, const unsigned long *src,
 }
 
 /*
+ * Whether an anonymous folio may be mapped by another address space: it
+ * is KSM-merged, or its anon_vma has children, i.e. a process forked from
+ * the one that faulted it in still lives (its VMAs may map the folio
+ * copy-on-write).  When the child exits or execs, its anon_vma goes and
+ * the parent's folios are private again, whatever their PTE bits say.
+ *
+ * The answer must come from the anon_vma: migrate_vma_setup() has already
+ * unmapped the folio from every address space (folio_mapcount() is 0) and
+ * turned PageAnonExclusive into the kind of its migration entries.  The
+ * folio is locked and isolated, and the caller's VMA (mmap lock held)
+ * keeps its anon_vma alive; the counts are read without the anon_vma
+ * lock, which is enough for a placement decision.
+ */
+static bool svmx_anon_maybe_shared(struct folio *folio)
+{
+	unsigned long mapping = (unsigned long)READ_ONCE(folio->mapping);
+	struct anon_vma *av;
+
+	if ((mapping & PAGE_MAPPING_FLAGS) != PAGE_MAPPING_ANON)
+		return true;	/* KSM (or not anon at all) */
+	av = (struct anon_vma *)(mapping - PAGE_MAPPING_ANON);
+	/* Unlocked read (see above): a fork racing with us is seen next time. */
+	if (data_race(av->num_children) > 1)
+		return true;
+	/* Unlocked read as well: several VMAs, maybe of forked processes. */
+	return data_race(av->num_active_vmas) > 1;
+}
+
+/*
  * Whether a collected system page should move.  Page-cache pages cannot
- * (migrate_vma_pages() keeps them), so they are not copied.  A page mapped
- * read-only in a writable VMA is shared copy-on-write (after fork, KSM): as a device
- * page it would be shared by several address spaces and every device write
- * would bounce it back; it stays in system memory, where HMM breaks the
- * sharing on the first device write, and can migrate afterwards.
+ * (migrate_vma_pages() keeps them), so they are not copied.  An anonymous
+ * page that another address space may map (after fork, KSM) stays in
+ * system memory: as a device page it would be shared by several address
+ * spaces and every device write would bounce it back; HMM breaks the
+ * sharing on the first device write, and the private copy can migrate
+ * afterwards.  A page mapped writable is private; a read-only one is
+ * private unless svmx_anon_maybe_shared() says otherwise, so the pages of
+ * a parent whose child has exited move again without being written first.
+ * In a read-only VMA no device write can bounce a page: it moves.
  */
 static bool svmx_should_move(unsigned long src, struct vm_area_struct *vma)
 {
 	struct page *page = migrate_pfn_to_page(src);
+	struct folio *folio;
 
 	if (!(src & MIGRATE_PFN_MIGRATE))
 		return false;
 	if (!page)
 		return true;	/* unpopulated: zero-filled on the device */
+	folio = page_folio(page);
 	/* migrate_vma_pages() refuses page-cache pages for device memory. */
-	if (!folio_test_anon(page_folio(page)))
+	if (!folio_test_anon(folio))
 		return false;
-	return (src & MIGRATE_PFN_WRITE) || !(vma->vm_flags & VM_WRITE);
+	/* No device write can hit a page of a read-only VMA. */
+	if ((src & MIGRATE_PFN_WRITE) || !(vma->vm_flags & VM_WRITE))
+		return true;
+	return !svmx_anon_maybe_shared(folio);
 }
 
 static unsigned long svmx_count_movable(const struct svmx_mig *mig)
@@ -474,7 +513,7 @@ int svmx_migrate_to_system(struct vm_area_struct *vma,
  */
 vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 {
-	struct svmx_device *sdev = svmx_page_block(vmf->page)->sdev;
+	struct svmx_device *sdev = svmx_page_device(vmf->page);
 	struct vm_area_struct *vma = vmf->vma;
 	struct svmx_cpu_fault_info info = {
 		.dev = sdev->id,
@@ -502,7 +541,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	if (cpu && cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
 				     SVMX_DIR_TO_SYSTEM, &cnt);
-	svmx_mm_account(sdev, vma->vm_mm, &cnt);
+	svmx_mm_account(sdev, vma->vm_mm, vmf->address, &cnt);
 	svmx_device_account(sdev, &cnt);
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;

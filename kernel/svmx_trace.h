@@ -296,6 +296,167 @@ TRACE_EVENT(svmx_policy,
 		  __entry->order, __entry->target, __entry->fallback)
 );
 
+/* Bindings: SVMX_IOC_BIND and the release of a bound file. */
+TRACE_EVENT(svmx_bind,
+	TP_PROTO(int dev, pid_t pid, int ret),
+	TP_ARGS(dev, pid, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(pid_t, pid)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->pid = pid;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d pid=%d ret=%d", __entry->dev, __entry->pid,
+		  __entry->ret)
+);
+
+TRACE_EVENT(svmx_unbind,
+	TP_PROTO(int dev, bool live, unsigned long regions, u64 pages, u64 bytes),
+	TP_ARGS(dev, live, regions, pages, bytes),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(bool, live)
+		__field(unsigned long, regions)
+		__field(u64, pages)
+		__field(u64, bytes)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->live = live;
+		__entry->regions = regions;
+		__entry->pages = pages;
+		__entry->bytes = bytes;
+	),
+	TP_printk("dev=%d live=%d regions=%lu pages=%llu bytes=%llu",
+		  __entry->dev, __entry->live, __entry->regions, __entry->pages,
+		  __entry->bytes)
+);
+
+#define SVMX_REGION_NAMES					\
+	EM(SVMX_REGION_PREPARE,	"prepare")			\
+	EM(SVMX_REGION_FAULT,	"fault")			\
+	EMe(SVMX_REGION_MIGRATED, "migrated")
+
+#undef EM
+#undef EMe
+#define EM(a, b)	TRACE_DEFINE_ENUM(a);
+#define EMe(a, b)	TRACE_DEFINE_ENUM(a);
+
+SVMX_REGION_NAMES
+
+#undef EM
+#undef EMe
+#define EM(a, b)	{a, b},
+#define EMe(a, b)	{a, b}
+
+/* One committed update of a 2 MiB region's history (the policy's input). */
+TRACE_EVENT(svmx_region,
+	TP_PROTO(int dev, unsigned long addr, u32 event, u32 dir, u32 placed,
+		 u32 pingpong, u32 dev_faults, u32 cpu_faults),
+	TP_ARGS(dev, addr, event, dir, placed, pingpong, dev_faults, cpu_faults),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u32, event)
+		__field(u32, dir)
+		__field(u32, placed)
+		__field(u32, pingpong)
+		__field(u32, dev_faults)
+		__field(u32, cpu_faults)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->event = event;
+		__entry->dir = dir;
+		__entry->placed = placed;
+		__entry->pingpong = pingpong;
+		__entry->dev_faults = dev_faults;
+		__entry->cpu_faults = cpu_faults;
+	),
+	TP_printk("dev=%d region=0x%lx event=%s dir=%s placed=0x%x pingpong=%u dev_faults=%u cpu_faults=%u",
+		  __entry->dev, __entry->addr,
+		  __print_symbolic(__entry->event, SVMX_REGION_NAMES),
+		  __print_symbolic(__entry->dir, SVMX_DIR_NAMES),
+		  __entry->placed, __entry->pingpong, __entry->dev_faults,
+		  __entry->cpu_faults)
+);
+
+/* The execution engine's forward-progress rule overrode a policy decision. */
+TRACE_EVENT(svmx_progress_override,
+	TP_PROTO(int dev, unsigned long addr, u32 access, u32 placement,
+		 u32 target, u32 order),
+	TP_ARGS(dev, addr, access, placement, target, order),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u32, access)
+		__field(u32, placement)
+		__field(u32, target)
+		__field(u32, order)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->access = access;
+		__entry->placement = placement;
+		__entry->target = target;
+		__entry->order = order;
+	),
+	TP_printk("dev=%d addr=0x%lx access=%s decision=%s target=%u order=%u now=remote",
+		  __entry->dev, __entry->addr,
+		  __print_symbolic(__entry->access, SVMX_ACCESS_NAMES),
+		  __print_symbolic(__entry->placement, SVMX_PLACE_NAMES),
+		  __entry->target, __entry->order)
+);
+
+/* A write fault met a read-only (copy-on-write shared) device page. */
+TRACE_EVENT(svmx_unshare,
+	TP_PROTO(int dev, unsigned long addr, u64 pages, bool fallback, int ret),
+	TP_ARGS(dev, addr, pages, fallback, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u64, pages)
+		__field(bool, fallback)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->pages = pages;
+		__entry->fallback = fallback;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d addr=0x%lx pages=%llu fallback=%d ret=%d",
+		  __entry->dev, __entry->addr, __entry->pages,
+		  __entry->fallback, __entry->ret)
+);
+
+/* An invalidation resumed device work that it had suspended. */
+TRACE_EVENT(svmx_queue_preempt,
+	TP_PROTO(int dev, unsigned long start, unsigned long end, u32 event),
+	TP_ARGS(dev, start, end, event),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, start)
+		__field(unsigned long, end)
+		__field(u32, event)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->start = start;
+		__entry->end = end;
+		__entry->event = event;
+	),
+	TP_printk("dev=%d start=0x%lx end=0x%lx event=%u", __entry->dev,
+		  __entry->start, __entry->end, __entry->event)
+);
+
 #endif /* _SVMX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -284,6 +284,9 @@ struct svmx_snapshot {
  * @mem_used_bytes:	(out) device memory allocated to blocks
  * @blocks:	(out) live device-memory blocks
  * @resident_pages:	(out) pages resident in device memory
+ * @pt_leaves:	(out) leaves of this binding's device page table, each
+ *		covering 2 MiB; a leaf goes when an invalidation empties it
+ *		(zero if unbound)
  */
 struct svmx_stats {
 	__u32 flags;
@@ -294,6 +297,7 @@ struct svmx_stats {
 	__u64 mem_used_bytes;
 	__u64 blocks;
 	__u64 resident_pages;
+	__u64 pt_leaves;
 };
 
 #define SVMX_IOC_MAGIC		'V'
