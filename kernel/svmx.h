@@ -74,9 +74,10 @@ enum svmx_dir {
 };
 
 enum svmx_evict_reason {
-	SVMX_EVICT_PRESSURE,	/* a block allocation needed room */
-	SVMX_EVICT_TEARDOWN,	/* module unload / device removal */
+	SVMX_EVICT_PRESSURE,	/* a device fault's migration needed room */
+	SVMX_EVICT_PREFETCH,	/* a prefetch (policy or SVMX_IOC_MIGRATE) needed room */
 	SVMX_EVICT_REQUEST,	/* debugfs request */
+	SVMX_EVICT_TEARDOWN,	/* module unload / device removal */
 };
 
 enum svmx_policy_hook {
@@ -444,6 +445,7 @@ void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int orde
 int svmx_devmem_init(struct svmx_device *sdev, u64 bytes);
 void svmx_devmem_fini(struct svmx_device *sdev);
 struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
+				    enum svmx_evict_reason reason,
 				    struct svmx_counters *cnt);
 void svmx_block_put(struct svmx_block *block);
 void svmx_block_publish(struct svmx_block *block);
@@ -453,6 +455,8 @@ int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt);
 u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
+void svmx_fault_inject_init(struct dentry *dir);
+bool svmx_fail_sysmem(void);
 
 static inline u64 svmx_resident_pages(struct svmx_device *sdev)
 {

@@ -27,6 +27,7 @@
 #include <kunit/visibility.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/migrate.h>
@@ -35,6 +36,35 @@
 
 #include "svmx.h"
 #include "svmx_trace.h"
+
+static DECLARE_FAULT_ATTR(svmx_fail_block_alloc);
+static DECLARE_FAULT_ATTR(svmx_fail_backing_alloc);
+static DECLARE_FAULT_ATTR(svmx_fail_sysmem_alloc);
+
+/**
+ * svmx_fault_inject_init() - create the fault-injection attributes
+ * @dir: the svmx debugfs directory
+ *
+ * Without CONFIG_FAULT_INJECTION_DEBUG_FS nothing is created.
+ */
+void svmx_fault_inject_init(struct dentry *dir)
+{
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		return;
+	fault_create_debugfs_attr("fail_block_alloc", dir, &svmx_fail_block_alloc);
+	fault_create_debugfs_attr("fail_backing_alloc", dir, &svmx_fail_backing_alloc);
+	fault_create_debugfs_attr("fail_sysmem_alloc", dir, &svmx_fail_sysmem_alloc);
+}
+
+/**
+ * svmx_fail_sysmem() - whether to fail one destination system page
+ *
+ * Return: true when fail_sysmem_alloc fires.
+ */
+bool svmx_fail_sysmem(void)
+{
+	return should_fail(&svmx_fail_sysmem_alloc, PAGE_SIZE);
+}
 
 static void svmx_devmem_page_free(struct page *page)
 {
@@ -188,8 +218,9 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	/* Emulated device memory: may fail on a fragmented host, then the
 	 * caller falls back to a smaller order.
 	 */
-	block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-				     (order ? __GFP_NORETRY : 0), order);
+	if (!should_fail(&svmx_fail_backing_alloc, PAGE_SIZE << order))
+		block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					     (order ? __GFP_NORETRY : 0), order);
 	if (!block->backing) {
 		svmx_pool_free(sdev->pool, phys, order);
 		kfree(block);
@@ -214,6 +245,7 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
  * svmx_block_alloc() - allocate a block, evicting if device memory is full
  * @sdev: the device
  * @order: block order
+ * @reason: why eviction is needed
  * @cnt: counters of the caller (evictions are added)
  *
  * The new block holds one reference, the caller's, and is not on the LRU
@@ -223,20 +255,30 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
  * evicting every candidate (the caller falls back to a smaller order).
  */
 struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
+				    enum svmx_evict_reason reason,
 				    struct svmx_counters *cnt)
 {
+	u64 evictions = cnt->evictions;
 	struct svmx_block *block;
 	unsigned int tries;
+	int err = -ENOSPC;
 
+	if (should_fail(&svmx_fail_block_alloc, PAGE_SIZE << order))
+		goto fail;
 	for (tries = 0; tries <= sdev->npages >> order; tries++) {
 		block = svmx_block_try_alloc(sdev, order);
-		if (IS_ERR(block))
-			return NULL;	/* system memory, not device memory */
+		if (IS_ERR(block)) {
+			err = -ENOMEM;	/* system memory, not device memory */
+			goto fail;
+		}
 		if (block)
 			return block;
-		if (svmx_evict_one(sdev, SVMX_EVICT_PRESSURE, cnt) == -ENOENT)
-			return NULL;
+		if (svmx_evict_one(sdev, reason, cnt) == -ENOENT)
+			break;
 	}
+fail:
+	trace_svmx_block_alloc_fail(sdev->id, order, err,
+				    cnt->evictions - evictions);
 	return NULL;
 }
 

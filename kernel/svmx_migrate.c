@@ -37,6 +37,8 @@ struct svmx_mig {
 	unsigned long requested;
 	unsigned long collected;
 	unsigned long migrated;
+	unsigned long wanted;
+	unsigned long nomem;
 	u64 copy_cmds;
 	u64 bytes;
 };
@@ -196,9 +198,12 @@ static int svmx_collect_system(struct svmx_mig *mig, struct svmx_device *target,
 	mig->args.pgmap_owner = target->owner;
 	mig->args.flags = MIGRATE_VMA_SELECT_SYSTEM;
 	ret = migrate_vma_setup(&mig->args);
-	if (ret)
+	if (ret) {
 		svmx_mig_free(mig);
-	return ret;
+		return ret;
+	}
+	trace_svmx_collect(target->id, span.start, npages, mig->args.cpages);
+	return 0;
 }
 
 static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
@@ -261,6 +266,8 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   unsigned int order, const struct svmx_span *limit,
 			   struct svmx_span *done, struct svmx_counters *cnt)
 {
+	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
+						SVMX_EVICT_PRESSURE;
 	unsigned long lo = vma->vm_start, hi = vma->vm_end;
 	struct svmx_block *block = NULL;
 	unsigned long movable;
@@ -289,7 +296,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			svmx_mig_free(&mig);
 			return 0;
 		}
-		block = svmx_block_alloc(target, order_base_2(movable), cnt);
+		block = svmx_block_alloc(target, order_base_2(movable), reason, cnt);
 		if (block)
 			break;
 		/* Restore the collected pages before shrinking the chunk. */
@@ -324,14 +331,16 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 
 /*
  * Give every collected device page in @src a locked system page in @dst,
- * allocated in bulk.  Return false when @fault_page, the page of a CPU
- * fault, got none.
+ * allocated in bulk.  Pages that get none stay on the device (@mig->nomem
+ * of @mig->wanted, traced by the caller); fail_sysmem_alloc injects such
+ * failures.  Return false when @fault_page, the page of a CPU fault, got
+ * none.
  */
 static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 			      unsigned long *dst, unsigned long npages,
 			      struct page *fault_page, gfp_t gfp)
 {
-	unsigned long i, n = 0, k = 0;
+	unsigned long i, n = 0, k = 0, failed = 0;
 	struct page **pages;
 	bool ok = true;
 
@@ -361,15 +370,22 @@ static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 		if (!dpage)
 			dpage = alloc_page(spage == fault_page ?
 					   GFP_HIGHUSER_MOVABLE : gfp | __GFP_NOWARN);
+		if (dpage && svmx_fail_sysmem()) {
+			__free_page(dpage);
+			dpage = NULL;
+		}
 		if (!dpage) {
 			ok &= spage != fault_page;
 			dst[i] = 0;
+			failed++;
 			continue;
 		}
 		lock_page(dpage);
 		dst[i] = migrate_pfn(page_to_pfn(dpage)) | (src[i] & MIGRATE_PFN_WRITE);
 	}
 	kvfree(pages);
+	mig->wanted = n;
+	mig->nomem = failed;
 	return ok;
 }
 
@@ -413,6 +429,9 @@ int svmx_migrate_hive_to_system(struct svmx_device *sdev,
 	if (!svmx_alloc_system(&mig, mig.args.src, mig.args.dst, mig.args.npages,
 			       fault_page, GFP_HIGHUSER_MOVABLE | __GFP_NORETRY))
 		ret = -ENOMEM;
+	if (mig.nomem)
+		trace_svmx_sysmem_alloc_fail(sdev->id, start, 0, mig.wanted,
+					     mig.nomem, ret);
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
 	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
@@ -509,17 +528,41 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	return ret ? VM_FAULT_SIGBUS : 0;
 }
 
+/* Count an eviction attempt by its reason. */
+static void svmx_evict_count(struct svmx_counters *cnt,
+			     enum svmx_evict_reason reason, bool failed)
+{
+	cnt->evictions++;
+	switch (reason) {
+	case SVMX_EVICT_PRESSURE:
+		cnt->evictions_pressure++;
+		break;
+	case SVMX_EVICT_PREFETCH:
+		cnt->evictions_prefetch++;
+		break;
+	case SVMX_EVICT_REQUEST:
+		cnt->evictions_request++;
+		break;
+	default:
+		break;
+	}
+	if (failed)
+		cnt->evictions_failed++;
+}
+
 /**
  * svmx_evict_block() - migrate every page of a block back to system memory
  * @block: the block; the caller holds a reference
- * @reason: why, for the trace
+ * @reason: why, for the counters and the trace
  * @cnt: counters of the caller
  *
  * Uses the block's own pfns (migrate_device_range()), so no mmap lock and
  * no knowledge of the owning ranges is needed.  Pages that are busy (locked
  * by a concurrent migration or fault) are retried a few times.
  *
- * Return: 0 when the block holds no page any more, -EBUSY otherwise.
+ * Return: 0 when the block holds no page any more; otherwise -ENOMEM when
+ * the last pass could not get system pages for some of them, -EBUSY when
+ * they were busy (both traced by svmx_evict_fail).
  */
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		     struct svmx_counters *cnt)
@@ -527,7 +570,7 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	struct svmx_device *sdev = block->sdev;
 	unsigned long npages = 1UL << block->order;
 	unsigned long moved = 0;
-	unsigned int attempt;
+	unsigned int attempt, left;
 	struct svmx_mig mig;
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
 	int ret = 0;
@@ -540,25 +583,32 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		unsigned long *src = mig.args.src, *dst = mig.args.dst;
 
 		if (attempt == SVMX_EVICT_RETRIES) {
-			ret = -EBUSY;
+			ret = mig.nomem ? -ENOMEM : -EBUSY;
 			break;
 		}
 		if (attempt)
 			cond_resched();
 		migrate_device_range(src, block->pfn, npages);
 		svmx_alloc_system(&mig, src, dst, npages, NULL, gfp);
+		if (mig.nomem)
+			trace_svmx_sysmem_alloc_fail(sdev->id, 0, block->pfn,
+						     mig.wanted, mig.nomem, 0);
 		svmx_copy_to_system(&mig, src, dst, npages);
 		migrate_device_pages(src, dst, npages);
 		moved += svmx_mig_count(src, dst, npages);
 		migrate_device_finalize(src, dst, npages);
 	}
+	left = refcount_read(&block->refs) - 1;
 	mig.migrated = moved;
-	cnt->evictions++;
+	svmx_evict_count(cnt, reason, ret);
 	cnt->evicted_pages += moved;
 	cnt->modeled_ns += sdev->cost.evict_block_ns;
 	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, block->pfn << PAGE_SHIFT, cnt);
-	trace_svmx_evict(sdev->id, block->pfn, block->order, moved,
-			 refcount_read(&block->refs) - 1, reason, ret);
+	trace_svmx_evict(sdev->id, block->pfn, block->order, moved, left, reason,
+			 ret);
+	if (ret)
+		trace_svmx_evict_fail(sdev->id, block->pfn, block->order, left,
+				      attempt, reason, ret);
 	svmx_mig_free(&mig);
 	return ret;
 }
