@@ -216,7 +216,8 @@ struct svmx_device {
  *	migration filling it, an evictor); the block is freed at zero
  * @backing: 2^@order physically contiguous system pages that hold the
  *	contents of the virtual device memory
- * @epoch: device epoch of the last access
+ * @epoch: device epoch of the last access; kept when a busy victim goes
+ *	back on the LRU, so the ages a policy sees stay true
  *
  * A block is not owned by a range or a process: pages of several ranges
  * and processes may share it, and it is freed when its last page is.

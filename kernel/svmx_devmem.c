@@ -313,6 +313,8 @@ void svmx_block_put(struct svmx_block *block)
 /**
  * svmx_block_publish() - make a filled block visible to eviction
  * @block: a block returned by svmx_block_alloc()
+ *
+ * Filling the block was its first access: its age starts now.
  */
 void svmx_block_publish(struct svmx_block *block)
 {
@@ -320,6 +322,20 @@ void svmx_block_publish(struct svmx_block *block)
 
 	spin_lock(&sdev->lock);
 	block->epoch = atomic64_read(&sdev->epoch);
+	list_add_tail(&block->lru, &sdev->lru);
+	spin_unlock(&sdev->lock);
+}
+
+/*
+ * Put a victim that kept pages back on the LRU.  It goes to the tail, so
+ * that the next evictor tries other blocks first, but keeps its epoch: its
+ * age is that of its last access, not of the failed eviction.
+ */
+static void svmx_block_requeue(struct svmx_block *block)
+{
+	struct svmx_device *sdev = block->sdev;
+
+	spin_lock(&sdev->lock);
 	list_add_tail(&block->lru, &sdev->lru);
 	spin_unlock(&sdev->lock);
 }
@@ -388,9 +404,9 @@ static struct svmx_block *svmx_victim_take(struct svmx_device *sdev,
  * @reason: why, for the trace
  * @cnt: counters of the caller
  *
- * Return: 0 when a block was fully evicted, -EBUSY when pages stayed
- * (the block goes back to the LRU tail), -ENOENT when there is nothing to
- * evict.
+ * Return: 0 when a block was fully evicted, -EBUSY or -ENOMEM when pages
+ * stayed (the block goes back to the LRU tail, its age unchanged), -ENOENT
+ * when there is nothing to evict.
  */
 int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt)
@@ -406,7 +422,7 @@ int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 	}
 	ret = svmx_evict_block(block, reason, cnt);
 	if (ret && refcount_read(&block->refs) > 1)
-		svmx_block_publish(block);
+		svmx_block_requeue(block);
 	mutex_unlock(&sdev->evict_lock);
 	svmx_block_put(block);
 	return ret;

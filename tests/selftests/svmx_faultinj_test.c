@@ -7,7 +7,9 @@
  *  - the chunk ladder 2 MiB -> 64 KiB -> 4 KiB -> remote mapping, step by
  *    step, in the snapshot and the trace;
  *  - every ENOMEM path (device block, backing pages, destination system
- *    pages of a migration, a CPU fault) keeps the process's data intact.
+ *    pages of a migration, an eviction, a CPU fault) keeps the process's
+ *    data intact;
+ *  - a block that cannot be emptied keeps its age.
  */
 #include <sys/mman.h>
 
@@ -287,6 +289,91 @@ TEST_F(faultinj, migrate_to_system_enomem)
 	}
 	EXPECT_EQ(-1, svmx_pat_check(mem, SZ_2M, 62));
 	munmap(mem, SZ_2M);
+	free(snap);
+}
+
+/* Epoch of the only block of order @order in svmx0/blocks, or -1. */
+static long long block_epoch(unsigned int order)
+{
+	char line[256], want[32];
+	long long epoch = -1;
+	int found = 0;
+	FILE *f = fopen(SVMX_DEBUGFS "/svmx0/blocks", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " order=%u ", order);
+	while (fgets(line, sizeof(line), f)) {
+		char *e = strstr(line, "epoch=");
+
+		if (strstr(line, want) && e) {
+			epoch = strtoll(e + 6, NULL, 0);
+			found++;
+		}
+	}
+	fclose(f);
+	return found == 1 ? epoch : -1;
+}
+
+/*
+ * An eviction that cannot get system pages fails (-ENOMEM, traced with the
+ * pages left), the block stays with its data and its age: putting a busy
+ * victim back does not make it young.
+ */
+TEST_F(faultinj, evict_enomem_keeps_block_and_age)
+{
+	size_t ps = self->ps, n = SZ_2M / ps;
+	struct svmx_stats s0, s1;
+	long long epoch0, epoch1;
+	uint8_t *snap = malloc(n);
+	char *mem, *other, *trace;
+	uint64_t out;
+	int i;
+
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, svmx_evict_all(0));
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	other = svmx_map_anon(4 * ps, MAP_PRIVATE);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, other);
+	svmx_pat_fill(mem, SZ_2M, 63);
+	memset(other, 7, 4 * ps);
+	ASSERT_EQ(0, svmx_advise(self->fd, other, 4 * ps,
+				 SVMX_ADVISE_PREFERRED_LOCATION, SVMX_TARGET_SYSTEM));
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	epoch0 = block_epoch(9);
+	ASSERT_GE(epoch0, 0) TH_LOG("want exactly one 2 MiB block on svmx0");
+	/* Device work elsewhere (remote): the device's epoch moves on. */
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(other, 8, &out), NULL));
+
+	if (self->tracing)
+		trace_event("svmx_evict_fail", "1");
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &s0));
+	ASSERT_EQ(0, fail_arm("fail_sysmem_alloc", -1, 1, 0));
+	EXPECT_EQ(-EBUSY, svmx_evict_all(0));
+	fail_disarm_all();
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &s1));
+	EXPECT_GE(s1.device.evictions_failed - s0.device.evictions_failed, 1);
+	EXPECT_EQ(s1.device.evictions_failed - s0.device.evictions_failed,
+		  s1.device.evictions - s0.device.evictions);
+	EXPECT_EQ(s0.resident_pages, s1.resident_pages);
+	epoch1 = block_epoch(9);
+	EXPECT_EQ(epoch0, epoch1) TH_LOG("the busy victim's epoch went from %lld to %lld",
+					 epoch0, epoch1);
+	if (self->tracing) {
+		trace_event("svmx_evict_fail", "0");
+		trace = svmx_read_trace();
+		ASSERT_NE(NULL, trace);
+		EXPECT_NE(NULL, strstr(trace, "order=9 left=512 passes=8 reason=request ret=-12"));
+		free(trace);
+	}
+
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	EXPECT_EQ(n, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	EXPECT_EQ(-1, svmx_pat_check(mem, SZ_2M, 63));
+	munmap(mem, SZ_2M);
+	munmap(other, 4 * ps);
 	free(snap);
 }
 
