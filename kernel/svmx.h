@@ -76,8 +76,7 @@ enum svmx_dir {
 enum svmx_evict_reason {
 	SVMX_EVICT_PRESSURE,	/* a device fault's migration needed room */
 	SVMX_EVICT_PREFETCH,	/* a prefetch (policy or SVMX_IOC_MIGRATE) needed room */
-	SVMX_EVICT_REQUEST,	/* debugfs request */
-	SVMX_EVICT_TEARDOWN,	/* module unload / device removal */
+	SVMX_EVICT_REQUEST,	/* debugfs evict_all */
 };
 
 enum svmx_policy_hook {
@@ -167,7 +166,8 @@ int svmx_range_check(u64 addr, u64 length, u64 max_length);
  * @pool: allocator of device memory blocks, over physical addresses
  * @lock: protects @lru, @nr_blocks, @used_pages and @stats
  * @lru: allocated blocks, least recently used first
- * @nr_blocks: live blocks
+ * @nr_blocks: live blocks; while there are any, the device holds a
+ *	reference on the module
  * @used_pages: pages allocated to blocks
  * @stats: device totals since load
  * @resident: pages resident in device memory

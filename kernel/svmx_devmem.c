@@ -24,14 +24,32 @@
  * retried; a block that still has pages afterwards is reported, not waited
  * for.
  */
+
+/**
+ * DOC: Module lifetime and device memory
+ *
+ * Device pages are not tied to a binding: after unbind, a forked child or
+ * a failed give-back can leave pages in device memory, and a page can be
+ * kept busy by a concurrent migration.  Module exit cannot fail and
+ * memunmap_pages() waits for every device page, so exit must never meet a
+ * live block.  A device therefore holds a reference on the module while it
+ * has any block (taken with its first block, dropped with its last): rmmod
+ * fails with "in use" instead of looping on a block that cannot be
+ * emptied, and the module stays loaded and consistent.  The operator
+ * empties device memory with debugfs evict_all, which tries each block once
+ * (bounded) and says -EBUSY when one stays; once the last block is freed,
+ * unload succeeds.  The reference is dropped after the block's memory is
+ * back in the pool; a block freed by page_free is followed by the page's
+ * put_dev_pagemap(), which memunmap_pages() in exit waits for.
+ */
 #include <kunit/visibility.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "svmx.h"
@@ -131,27 +149,18 @@ err_release:
 }
 
 /**
- * svmx_devmem_fini() - evict everything and release the device memory
+ * svmx_devmem_fini() - release the device memory
  * @sdev: the device; no context may be bound any more
  *
- * Pages of unbound processes may still be resident: they are migrated
- * back, so unloading loses no data and leaves no block behind.
+ * The device holds a reference on the module while it has any block, so
+ * at module exit there is none: nothing to evict and nothing to wait for.
  */
 void svmx_devmem_fini(struct svmx_device *sdev)
 {
-	struct svmx_counters cnt = {};
 	struct range *range = &sdev->pagemap.range;
-	unsigned int tries = 0;
 
 	if (!sdev->pool)
 		return;
-	while (svmx_evict_all(sdev, SVMX_EVICT_TEARDOWN, &cnt)) {
-		if (++tries % 1000 == 0)
-			pr_warn("%s: still evicting at unload (%llu blocks)\n",
-				sdev->name, sdev->nr_blocks);
-		usleep_range(1000, 2000);
-	}
-	svmx_device_account(sdev, &cnt);
 	WARN_ON(sdev->nr_blocks || sdev->used_pages);
 	memunmap_pages(&sdev->pagemap);
 	release_mem_region(range->start, range_len(range));
@@ -206,6 +215,7 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 {
 	struct svmx_block *block;
 	unsigned long phys;
+	bool first;
 
 	block = kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block)
@@ -234,9 +244,12 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	block->epoch = atomic64_read(&sdev->epoch);
 
 	spin_lock(&sdev->lock);
-	sdev->nr_blocks++;
+	first = !sdev->nr_blocks++;
 	sdev->used_pages += 1UL << order;
 	spin_unlock(&sdev->lock);
+	/* Device memory in use keeps the module (DOC: Module lifetime). */
+	if (first)
+		__module_get(THIS_MODULE);
 	trace_svmx_block_alloc(sdev->id, block->pfn, order, 1);
 	return block;
 }
@@ -285,16 +298,19 @@ fail:
 static void svmx_block_free(struct svmx_block *block)
 {
 	struct svmx_device *sdev = block->sdev;
+	bool last;
 
 	spin_lock(&sdev->lock);
 	list_del(&block->lru);
-	sdev->nr_blocks--;
+	last = !--sdev->nr_blocks;
 	sdev->used_pages -= 1UL << block->order;
 	spin_unlock(&sdev->lock);
 	trace_svmx_block_free(sdev->id, block->pfn, block->order, 0);
 	__free_pages(block->backing, block->order);
 	svmx_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, block->order);
 	kfree(block);
+	if (last)
+		module_put(THIS_MODULE);
 }
 
 /**
@@ -433,6 +449,8 @@ int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
  * @sdev: the device
  * @reason: why, for the trace
  * @cnt: counters of the caller
+ *
+ * Bounded: each block is tried once (busy ones go to the tail).
  *
  * Return: 0 when the device holds no block any more, -EBUSY otherwise.
  */

@@ -543,8 +543,6 @@ static void svmx_evict_count(struct svmx_counters *cnt,
 	case SVMX_EVICT_REQUEST:
 		cnt->evictions_request++;
 		break;
-	default:
-		break;
 	}
 	if (failed)
 		cnt->evictions_failed++;
@@ -575,8 +573,6 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
 	int ret = 0;
 
-	if (reason == SVMX_EVICT_TEARDOWN)
-		gfp |= __GFP_NOFAIL;
 	if (svmx_mig_alloc(&mig, npages))
 		return -ENOMEM;
 	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {

@@ -30,8 +30,7 @@
 #define SVMX_EVICT_NAMES					\
 	EM(SVMX_EVICT_PRESSURE,	"pressure")			\
 	EM(SVMX_EVICT_PREFETCH,	"prefetch")			\
-	EM(SVMX_EVICT_REQUEST,	"request")			\
-	EMe(SVMX_EVICT_TEARDOWN,	"teardown")
+	EMe(SVMX_EVICT_REQUEST,	"request")
 
 #define SVMX_HOOK_NAMES						\
 	EM(SVMX_HOOK_FAULT,	"fault")			\

@@ -9,9 +9,12 @@
  *  - every ENOMEM path (device block, backing pages, destination system
  *    pages of a migration, an eviction, a CPU fault) keeps the process's
  *    data intact;
- *  - a block that cannot be emptied keeps its age.
+ *  - a block that cannot be emptied keeps its age and keeps the module
+ *    loaded: unload is refused up front, not looped on.
  */
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 /*
  * TEST_F()'s wrapper in kselftest_harness.h keeps a local across setjmp();
@@ -410,6 +413,77 @@ TEST_F(faultinj, cpu_fault_enomem_retried)
 		free(trace);
 	}
 	munmap(mem, ps);
+}
+
+static long module_refcnt(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/svmx/refcnt", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/*
+ * Unload while a block cannot be emptied: the unbind's give-back fails
+ * (no system pages), so device pages stay with no file open.  rmmod is
+ * refused at once ("in use"), not looped on, and the module stays loaded
+ * and consistent: the data comes back on the next CPU access, and the
+ * device's reference goes with its last block.
+ */
+TEST_F_TIMEOUT(faultinj, unload_refused_while_device_memory_used, 120)
+{
+	size_t ps = self->ps, n = SZ_2M / ps;
+	struct svmx_stats st;
+	int status = 0, fd, i;
+	char *mem;
+	pid_t pid;
+
+	ASSERT_EQ(0, svmx_evict_all(0));
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, SZ_2M, 65);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	ASSERT_EQ(0, fail_arm("fail_sysmem_alloc", -1, 1, 0));
+	close(self->fd);	/* unbind: the give-back fails */
+	self->fd = -1;
+
+	/*
+	 * rmmod in a child (which inherits make-it-fail, so no eviction can
+	 * get system pages either), bounded: the old code looped forever.
+	 */
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0)
+		_exit(syscall(SYS_delete_module, "svmx", O_NONBLOCK) ? errno : 0);
+	for (i = 0; i < 600 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	fail_disarm_all();
+	ASSERT_LT(i, 600) TH_LOG("rmmod svmx did not return within 60 s");
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(EWOULDBLOCK, WEXITSTATUS(status)) TH_LOG("rmmod was not refused");
+
+	/* Still loaded and consistent; the pages are still on the device. */
+	fd = svmx_open(0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, svmx_get_stats(fd, &st));
+	EXPECT_GE(st.resident_pages, n);
+	EXPECT_GE(st.blocks, 1);
+	close(fd);
+	EXPECT_GE(module_refcnt(), 1);
+	EXPECT_EQ(-1, svmx_pat_check(mem, SZ_2M, 65));
+	/* The CPU took its pages back: no block, no reference left. */
+	fd = svmx_open(0);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, svmx_get_stats(fd, &st));
+	EXPECT_EQ(0, st.blocks);
+	close(fd);
+	EXPECT_EQ(0, module_refcnt());
+	munmap(mem, SZ_2M);
 }
 
 TEST_HARNESS_MAIN
