@@ -10,7 +10,18 @@
  * including allocation failure - goes through migrate_vma_pages() and
  * migrate_vma_finalize(), which restore the pages that did not move.
  *
- * Collected pages are packed into one device block sized for them.  The
+ * The destination block is reserved before migrate_vma_setup() (see DOC:
+ * Reserving a destination block in svmx_devmem.c) with the chunk's size;
+ * the collected pages that move are packed into it.  When fewer pages
+ * turn out to be movable than the block holds (pages already on the
+ * device, file-backed or shared pages, pages another thread holds), the
+ * block shrinks to the order that fits them and gives its tail back to
+ * the pool at once: a 2 MiB block with a handful of pages would otherwise
+ * waste most of itself until its last page goes, and would count against
+ * the device's memory for nothing.  What is lost is only the eviction
+ * that made room for the tail, if any.  When device memory is full, the
+ * chunk is first collected and restored once to count its movable pages,
+ * so that no block is evicted for a chunk already on the device.  The
  * copy engine copies physically contiguous device runs with one command;
  * an unpopulated source page (zero-filled on the device, not copied) or a
  * page without MIGRATE_PFN_MIGRATE ends a run.
@@ -160,17 +171,20 @@ static unsigned long svmx_count_movable(const struct svmx_mig *mig)
 	return n;
 }
 
-/* Hand the pages that move destination pages of @block, packed. */
+/*
+ * Hand the pages that move destination pages of @block, packed; pages
+ * beyond the block's size (more became movable since it was sized) stay.
+ */
 static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
 {
-	unsigned long i, next = block->pfn;
+	unsigned long i, next = block->pfn, end = block->pfn + (1UL << block->order);
 
 	for (i = 0; i < mig->args.npages; i++) {
 		unsigned long s = mig->args.src[i];
 		struct page *dpage;
 
 		mig->args.dst[i] = 0;
-		if (!svmx_should_move(s, mig->args.vma))
+		if (next == end || !svmx_should_move(s, mig->args.vma))
 			continue;
 		dpage = pfn_to_page(next++);
 		dpage->zone_device_data = block;
@@ -204,6 +218,14 @@ static int svmx_collect_system(struct svmx_mig *mig, struct svmx_device *target,
 	}
 	trace_svmx_collect(target->id, span.start, npages, mig->args.cpages);
 	return 0;
+}
+
+/* Put collected pages back where they were; nothing moves. */
+static void svmx_restore(struct svmx_mig *mig)
+{
+	memset(mig->args.dst, 0, mig->args.npages * sizeof(*mig->args.dst));
+	migrate_vma_pages(&mig->args);
+	migrate_vma_finalize(&mig->args);
 }
 
 static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
@@ -241,6 +263,43 @@ VISIBLE_IF_KUNIT int svmx_next_order(int order)
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
 
+/*
+ * Reserve the destination block of @span before anything is collected.
+ * When device memory is full, the chunk is collected once and put back to
+ * count its movable pages: no eviction for a chunk that is already on the
+ * device or cannot move.  Return the block, NULL when nothing would move,
+ * or an ERR_PTR (the caller tries the next order).
+ */
+static struct svmx_block *svmx_reserve_chunk(struct svmx_device *target,
+					     struct vm_area_struct *vma,
+					     struct svmx_span span,
+					     enum svmx_evict_reason reason,
+					     struct svmx_counters *cnt)
+{
+	unsigned long npages = (span.end - span.start) >> PAGE_SHIFT, movable;
+	struct svmx_block *block;
+	struct svmx_mig mig;
+	int ret;
+
+	block = svmx_block_reserve(target, order_base_2(npages), false, reason,
+				   cnt);
+	if (PTR_ERR_OR_ZERO(block) != -EAGAIN)
+		return block;
+	ret = svmx_collect_system(&mig, target, vma, span);
+	if (ret == -EINVAL)
+		return NULL;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
+	if (ret)
+		return ERR_PTR(ret);
+	mig.collected = mig.args.cpages;
+	movable = mig.collected ? svmx_count_movable(&mig) : 0;
+	svmx_restore(&mig);
+	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
+	svmx_mig_free(&mig);
+	if (!movable)
+		return NULL;
+	return svmx_block_reserve(target, order_base_2(movable), true, reason, cnt);
+}
+
 /**
  * svmx_migrate_to_device() - migrate the chunk around an address to a device
  * @ctx: the binding the migration is for (region history)
@@ -249,12 +308,15 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
  * @addr: address the chunk is built around
  * @order: chunk order wanted
  * @limit: the chunk is clipped to this span as well as to @vma (an
- *	explicit prefetch moves no more than was asked), or NULL
+ *	explicit or policy prefetch moves no more than was asked), or NULL
+ *	for a device fault; evictions for room count as prefetch or
+ *	pressure evictions accordingly
  * @done: set to the span actually attempted
  * @cnt: counters of the caller
  *
- * When no block for the chunk's pages can be had even after eviction, the
- * chunk shrinks to 64 KiB, then to the single page.
+ * The destination block is reserved before the chunk is collected.  When
+ * no block for the chunk can be had even after eviction, the chunk shrinks
+ * to 64 KiB, then to the single page.
  *
  * Return: 0 (including when nothing could be collected or the VMA cannot
  * migrate at all), or -ENOMEM when not even a one-page block could be had
@@ -269,7 +331,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
 						SVMX_EVICT_PRESSURE;
 	unsigned long lo = vma->vm_start, hi = vma->vm_end;
-	struct svmx_block *block = NULL;
+	struct svmx_block *block = ERR_PTR(-ENOSPC);
 	unsigned long movable;
 	struct svmx_mig mig;
 	int o, ret;
@@ -281,32 +343,31 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	}
 	for (o = order; o >= 0; o = svmx_next_order(o)) {
 		*done = svmx_chunk_around(addr, o, lo, hi);
-		ret = svmx_collect_system(&mig, target, vma, *done);
-		if (ret == -EINVAL)
-			return 0;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
-		if (ret)
-			return ret;
-		mig.collected = mig.args.cpages;
-		movable = mig.collected ? svmx_count_movable(&mig) : 0;
-		if (!movable) {
-			/* Nothing to move: already on a device, or unmovable. */
-			migrate_vma_pages(&mig.args);
-			migrate_vma_finalize(&mig.args);
-			svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
-			svmx_mig_free(&mig);
-			return 0;
-		}
-		block = svmx_block_alloc(target, order_base_2(movable), reason, cnt);
-		if (block)
+		block = svmx_reserve_chunk(target, vma, *done, reason, cnt);
+		if (!block)
+			return 0;	/* nothing would move */
+		if (!IS_ERR(block))
 			break;
-		/* Restore the collected pages before shrinking the chunk. */
-		migrate_vma_pages(&mig.args);
-		migrate_vma_finalize(&mig.args);
-		svmx_mig_free(&mig);
 	}
-	if (!block)
+	if (IS_ERR(block))
 		return -ENOMEM;
 
+	ret = svmx_collect_system(&mig, target, vma, *done);
+	if (ret) {
+		svmx_block_put(block);
+		return ret == -EINVAL ? 0 : ret;
+	}
+	mig.collected = mig.args.cpages;
+	movable = mig.collected ? svmx_count_movable(&mig) : 0;
+	if (!movable) {
+		/* Nothing to move: already on a device, or unmovable. */
+		svmx_restore(&mig);
+		svmx_block_put(block);
+		svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
+		svmx_mig_free(&mig);
+		return 0;
+	}
+	svmx_block_shrink(block, order_base_2(movable));
 	svmx_fill_dst(&mig, block);
 	svmx_copy_to_device(&mig);
 	migrate_vma_pages(&mig.args);
@@ -314,7 +375,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	migrate_vma_finalize(&mig.args);
 
 	svmx_block_publish(block);
-	svmx_block_put(block);	/* the allocation's reference */
+	svmx_block_put(block);	/* the reservation's reference */
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
 	if (mig.migrated)
 		svmx_ctx_region_migrated(ctx, done->start, SVMX_DIR_TO_DEVICE, cnt);

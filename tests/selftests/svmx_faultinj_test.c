@@ -7,8 +7,8 @@
  *  - the chunk ladder 2 MiB -> 64 KiB -> 4 KiB -> remote mapping, step by
  *    step, in the snapshot and the trace;
  *  - every ENOMEM path (device block, backing pages, destination system
- *    pages of a migration, an eviction, a CPU fault) keeps the process's
- *    data intact;
+ *    pages of a migration, an eviction, a CPU fault, unbind) keeps the
+ *    process's data intact;
  *  - a block that cannot be emptied keeps its age and keeps the module
  *    loaded: unload is refused up front, not looped on.
  */
