@@ -73,10 +73,14 @@ enum svmx_dir {
 	SVMX_DIR_TO_SYSTEM,
 };
 
+/*
+ * Why a block is evicted; each reason has its own counter in struct
+ * svmx_counters.  Unbind gives its memory back by migration, not eviction.
+ */
 enum svmx_evict_reason {
-	SVMX_EVICT_PRESSURE,	/* a block allocation needed room */
-	SVMX_EVICT_TEARDOWN,	/* module unload / device removal */
-	SVMX_EVICT_REQUEST,	/* debugfs request */
+	SVMX_EVICT_PRESSURE,	/* a device fault's migration needed room */
+	SVMX_EVICT_PREFETCH,	/* a prefetch (policy or SVMX_IOC_MIGRATE) needed room */
+	SVMX_EVICT_REQUEST,	/* debugfs evict_all */
 };
 
 /* Updates of a 2 MiB region's history (svmx_ctx.c, traced). */
@@ -171,9 +175,13 @@ int svmx_range_check(u64 addr, u64 length, u64 max_length);
  * @pfn_first: first pfn of @pagemap
  * @npages: pages of device memory
  * @pool: allocator of device memory blocks, over physical addresses
- * @lock: protects @lru, @nr_blocks, @used_pages and @stats
+ * @lock: protects @lru, @nr_blocks, @used_pages, @stats, the order of
+ *	every block and the removal of blocks from @blocks
  * @lru: allocated blocks, least recently used first
- * @nr_blocks: live blocks
+ * @blocks: every live block, indexed by its first pfn - @pfn_first (the
+ *	address order that eviction for an aligned hole walks)
+ * @nr_blocks: live blocks; while there are any, the device holds a
+ *	reference on the module
  * @used_pages: pages allocated to blocks
  * @stats: device totals since load
  * @resident: pages resident in device memory
@@ -198,6 +206,7 @@ struct svmx_device {
 
 	spinlock_t lock;		/* see @lock above */
 	struct list_head lru;
+	struct xarray blocks;
 	u64 nr_blocks;
 	u64 used_pages;
 	struct svmx_counters stats;
@@ -221,8 +230,9 @@ struct svmx_device {
  * @refs: one per resident page, plus one per transient holder (the
  *	migration filling it, an evictor); the block is freed at zero
  * @backing: 2^@order physically contiguous system pages that hold the
- *	contents of the virtual device memory
- * @epoch: device epoch of the last access
+ *	contents of the virtual device memory (split: freed one by one)
+ * @epoch: device epoch of the last access; kept when a busy victim goes
+ *	back on the LRU, so the ages a policy sees stay true
  *
  * A block is not owned by a range or a process: pages of several ranges
  * and processes may share it, and it is freed when its last page is.
@@ -456,8 +466,10 @@ unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
 void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);
 int svmx_devmem_init(struct svmx_device *sdev, u64 bytes);
 void svmx_devmem_fini(struct svmx_device *sdev);
-struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
-				    struct svmx_counters *cnt);
+struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int order,
+				      bool evict, enum svmx_evict_reason reason,
+				      struct svmx_counters *cnt);
+void svmx_block_shrink(struct svmx_block *block, unsigned int order);
 void svmx_block_put(struct svmx_block *block);
 void svmx_block_publish(struct svmx_block *block);
 void svmx_block_touch(struct svmx_block *block);
@@ -466,6 +478,8 @@ int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt);
 u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
+void svmx_fault_inject_init(struct dentry *dir);
+bool svmx_fail_sysmem(void);
 
 static inline u64 svmx_resident_pages(struct svmx_device *sdev)
 {

@@ -22,19 +22,101 @@
  * memory with migrate_device_range() on the block's own pfns: no mmap lock
  * and no knowledge of which ranges or processes use it.  Busy pages are
  * retried; a block that still has pages afterwards is reported, not waited
- * for.
+ * for, and goes back to the LRU tail with its age unchanged.
+ */
+
+/**
+ * DOC: Reserving a destination block
+ *
+ * A migration to the device reserves its destination block with
+ * svmx_block_reserve() before migrate_vma_setup(), evicting if it must, and
+ * only fills migrate.dst from the block once the source pages are
+ * collected: no eviction (and no wait on evict_lock) ever happens while
+ * source pages are locked and replaced by migration entries.
+ *
+ * Eviction for a block of order N works in two ways.  While fewer than 2^N
+ * pages are free, the policy's victim among the least recently used blocks
+ * goes.  Once enough pages are free but no naturally aligned hole of 2^N
+ * pages is (smaller blocks fragment the pool), LRU victims would rarely
+ * free an aligned hole; instead the aligned window whose blocks hold the
+ * fewest resident pages is emptied, block by block, whatever their LRU
+ * position.  Windows holding a block that is being filled or evicted are
+ * skipped.
+ */
+
+/**
+ * DOC: Module lifetime and device memory
+ *
+ * Device pages are not tied to a binding: after unbind, a forked child or
+ * a failed give-back can leave pages in device memory, and a page can be
+ * kept busy by a concurrent migration.  Module exit cannot fail and
+ * memunmap_pages() waits for every device page, so exit must never meet a
+ * live block.  A device therefore holds a reference on the module while it
+ * has any block (taken with its first block, dropped with its last): rmmod
+ * fails with "in use" instead of looping on a block that cannot be
+ * emptied, and the module stays loaded and consistent.  The operator
+ * empties device memory with debugfs evict_all, which tries each block once
+ * (bounded) and says -EBUSY when one stays; once the last block is freed,
+ * unload succeeds.  The reference is dropped after the block's memory is
+ * back in the pool; a block freed by page_free is followed by the page's
+ * put_dev_pagemap(), which memunmap_pages() in exit waits for.
+ */
+
+/**
+ * DOC: Fault injection
+ *
+ * Three standard fault-injection attributes sit in debugfs under svmx/
+ * (Documentation/fault-injection/): fail_block_alloc fails the reservation
+ * of a device block of one order as if the device had none even after
+ * eviction, so the chunk ladder moves on (2 MiB, 64 KiB, 4 KiB, then the
+ * pages are mapped where they are); fail_backing_alloc fails the system
+ * pages backing a new block (-ENOMEM, same ladder); fail_sysmem_alloc fails
+ * one destination system page of a migration to system memory (CPU fault,
+ * SVMX_IOC_MIGRATE to system, eviction, unbind).  "times" counts block
+ * reservations, backing allocations and pages respectively.  Without
+ * CONFIG_FAULT_INJECTION they never fire.
  */
 #include <kunit/visibility.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
+#include <linux/fault-inject.h>
 #include <linux/highmem.h>
 #include <linux/ioport.h>
 #include <linux/migrate.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "svmx.h"
 #include "svmx_trace.h"
+
+static DECLARE_FAULT_ATTR(svmx_fail_block_alloc);
+static DECLARE_FAULT_ATTR(svmx_fail_backing_alloc);
+static DECLARE_FAULT_ATTR(svmx_fail_sysmem_alloc);
+
+/**
+ * svmx_fault_inject_init() - create the fault-injection attributes
+ * @dir: the svmx debugfs directory
+ *
+ * Without CONFIG_FAULT_INJECTION_DEBUG_FS nothing is created.
+ */
+void svmx_fault_inject_init(struct dentry *dir)
+{
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		return;
+	fault_create_debugfs_attr("fail_block_alloc", dir, &svmx_fail_block_alloc);
+	fault_create_debugfs_attr("fail_backing_alloc", dir, &svmx_fail_backing_alloc);
+	fault_create_debugfs_attr("fail_sysmem_alloc", dir, &svmx_fail_sysmem_alloc);
+}
+
+/**
+ * svmx_fail_sysmem() - whether to fail one destination system page
+ *
+ * Return: true when fail_sysmem_alloc fires.
+ */
+bool svmx_fail_sysmem(void)
+{
+	return should_fail(&svmx_fail_sysmem_alloc, PAGE_SIZE);
+}
 
 static void svmx_devmem_page_free(struct page *page)
 {
@@ -79,6 +161,7 @@ int svmx_devmem_init(struct svmx_device *sdev, u64 bytes)
 	}
 	sdev->pfn_first = res->start >> PAGE_SHIFT;
 	sdev->npages = bytes >> PAGE_SHIFT;
+	xa_init(&sdev->blocks);
 
 	sdev->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!sdev->pool) {
@@ -101,28 +184,19 @@ err_release:
 }
 
 /**
- * svmx_devmem_fini() - evict everything and release the device memory
+ * svmx_devmem_fini() - release the device memory
  * @sdev: the device; no context may be bound any more
  *
- * Pages of unbound processes may still be resident: they are migrated
- * back, so unloading loses no data and leaves no block behind.
+ * The device holds a reference on the module while it has any block, so
+ * at module exit there is none: nothing to evict and nothing to wait for.
  */
 void svmx_devmem_fini(struct svmx_device *sdev)
 {
-	struct svmx_counters cnt = {};
 	struct range *range = &sdev->pagemap.range;
-	unsigned int tries = 0;
 
 	if (!sdev->pool)
 		return;
-	while (svmx_evict_all(sdev, SVMX_EVICT_TEARDOWN, &cnt)) {
-		if (++tries % 1000 == 0)
-			pr_warn("%s: still evicting at unload (%llu blocks)\n",
-				sdev->name, sdev->nr_blocks);
-		usleep_range(1000, 2000);
-	}
-	svmx_device_account(sdev, &cnt);
-	WARN_ON(sdev->nr_blocks || sdev->used_pages);
+	WARN_ON(sdev->nr_blocks || sdev->used_pages || !xa_empty(&sdev->blocks));
 	memunmap_pages(&sdev->pagemap);
 	release_mem_region(range->start, range_len(range));
 	gen_pool_destroy(sdev->pool);
@@ -171,11 +245,25 @@ void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int orde
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_pool_free);
 
+/* Free backing pages [@from, @to) of a block (split, so one by one). */
+static void svmx_backing_free(struct page *backing, unsigned long from,
+			      unsigned long to)
+{
+	while (from < to)
+		__free_page(backing + from++);
+}
+
+/*
+ * A block of @order from the pool and its backing pages.  Return NULL when
+ * the pool has no free aligned range of @order, ERR_PTR(-ENOMEM) when
+ * system memory is short.
+ */
 static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 					       unsigned int order)
 {
 	struct svmx_block *block;
 	unsigned long phys;
+	bool first;
 
 	block = kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block)
@@ -186,73 +274,62 @@ static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 		return NULL;
 	}
 	/* Emulated device memory: may fail on a fragmented host, then the
-	 * caller falls back to a smaller order.
+	 * caller falls back to a smaller order.  Split, so that a block can
+	 * shrink and give its tail back.
 	 */
-	block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-				     (order ? __GFP_NORETRY : 0), order);
-	if (!block->backing) {
-		svmx_pool_free(sdev->pool, phys, order);
-		kfree(block);
-		return ERR_PTR(-ENOMEM);
-	}
+	if (!should_fail(&svmx_fail_backing_alloc, PAGE_SIZE << order))
+		block->backing = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					     (order ? __GFP_NORETRY : 0), order);
+	if (!block->backing)
+		goto err_pool;
+	split_page(block->backing, order);
 	block->sdev = sdev;
 	block->pfn = phys >> PAGE_SHIFT;
 	block->order = order;
 	refcount_set(&block->refs, 1);
 	INIT_LIST_HEAD(&block->lru);
 	block->epoch = atomic64_read(&sdev->epoch);
+	if (xa_insert(&sdev->blocks, block->pfn - sdev->pfn_first, block,
+		      GFP_KERNEL))
+		goto err_backing;
 
 	spin_lock(&sdev->lock);
-	sdev->nr_blocks++;
+	first = !sdev->nr_blocks++;
 	sdev->used_pages += 1UL << order;
 	spin_unlock(&sdev->lock);
+	/* Device memory in use keeps the module (DOC: Module lifetime). */
+	if (first)
+		__module_get(THIS_MODULE);
 	trace_svmx_block_alloc(sdev->id, block->pfn, order, 1);
 	return block;
-}
 
-/**
- * svmx_block_alloc() - allocate a block, evicting if device memory is full
- * @sdev: the device
- * @order: block order
- * @cnt: counters of the caller (evictions are added)
- *
- * The new block holds one reference, the caller's, and is not on the LRU
- * until svmx_block_publish().
- *
- * Return: the block, or NULL when none of @order can be had even after
- * evicting every candidate (the caller falls back to a smaller order).
- */
-struct svmx_block *svmx_block_alloc(struct svmx_device *sdev, unsigned int order,
-				    struct svmx_counters *cnt)
-{
-	struct svmx_block *block;
-	unsigned int tries;
-
-	for (tries = 0; tries <= sdev->npages >> order; tries++) {
-		block = svmx_block_try_alloc(sdev, order);
-		if (IS_ERR(block))
-			return NULL;	/* system memory, not device memory */
-		if (block)
-			return block;
-		if (svmx_evict_one(sdev, SVMX_EVICT_PRESSURE, cnt) == -ENOENT)
-			return NULL;
-	}
-	return NULL;
+err_backing:
+	svmx_backing_free(block->backing, 0, 1UL << order);
+err_pool:
+	svmx_pool_free(sdev->pool, phys, order);
+	kfree(block);
+	return ERR_PTR(-ENOMEM);
 }
 
 static void svmx_block_free(struct svmx_block *block)
 {
 	struct svmx_device *sdev = block->sdev;
+	unsigned int order;
+	bool last;
 
 	spin_lock(&sdev->lock);
 	list_del(&block->lru);
-	sdev->nr_blocks--;
-	sdev->used_pages -= 1UL << block->order;
+	xa_erase(&sdev->blocks, block->pfn - sdev->pfn_first);
+	order = block->order;
+	last = !--sdev->nr_blocks;
+	sdev->used_pages -= 1UL << order;
 	spin_unlock(&sdev->lock);
-	trace_svmx_block_free(sdev->id, block->pfn, block->order, 0);
-	__free_pages(block->backing, block->order);
-	svmx_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, block->order);
+	trace_svmx_block_free(sdev->id, block->pfn, order, 0);
+	svmx_backing_free(block->backing, 0, 1UL << order);
+	svmx_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, order);
 	kfree(block);
+	if (last)
+		module_put(THIS_MODULE);
 }
 
 /**
@@ -269,8 +346,36 @@ void svmx_block_put(struct svmx_block *block)
 }
 
 /**
+ * svmx_block_shrink() - give back the tail of a reserved block
+ * @block: a block from svmx_block_reserve(), not yet filled or published
+ * @order: the new, smaller order
+ *
+ * The block keeps its first 2^@order pages (still naturally aligned); the
+ * rest returns to the pool and the host at once.
+ */
+void svmx_block_shrink(struct svmx_block *block, unsigned int order)
+{
+	struct svmx_device *sdev = block->sdev;
+	unsigned long keep = 1UL << order, old = 1UL << block->order;
+
+	if (order >= block->order)
+		return;
+	spin_lock(&sdev->lock);
+	block->order = order;
+	sdev->used_pages -= old - keep;
+	spin_unlock(&sdev->lock);
+	svmx_backing_free(block->backing, keep, old);
+	gen_pool_free(sdev->pool, (block->pfn + keep) << PAGE_SHIFT,
+		      (old - keep) << PAGE_SHIFT);
+	trace_svmx_block_shrink(sdev->id, block->pfn, order,
+				refcount_read(&block->refs));
+}
+
+/**
  * svmx_block_publish() - make a filled block visible to eviction
- * @block: a block returned by svmx_block_alloc()
+ * @block: a block returned by svmx_block_reserve()
+ *
+ * Filling the block was its first access: its age starts now.
  */
 void svmx_block_publish(struct svmx_block *block)
 {
@@ -278,6 +383,20 @@ void svmx_block_publish(struct svmx_block *block)
 
 	spin_lock(&sdev->lock);
 	block->epoch = atomic64_read(&sdev->epoch);
+	list_add_tail(&block->lru, &sdev->lru);
+	spin_unlock(&sdev->lock);
+}
+
+/*
+ * Put a victim that kept pages back on the LRU.  It goes to the tail, so
+ * that the next evictor tries other blocks first, but keeps its epoch: its
+ * age is that of its last access, not of the failed eviction.
+ */
+static void svmx_block_requeue(struct svmx_block *block)
+{
+	struct svmx_device *sdev = block->sdev;
+
+	spin_lock(&sdev->lock);
 	list_add_tail(&block->lru, &sdev->lru);
 	spin_unlock(&sdev->lock);
 }
@@ -340,15 +459,28 @@ static struct svmx_block *svmx_victim_take(struct svmx_device *sdev,
 	return cand[pick];
 }
 
+/* Evict a victim taken off the LRU; evict_lock held.  Drops the reference. */
+static int svmx_evict_taken(struct svmx_block *block,
+			    enum svmx_evict_reason reason,
+			    struct svmx_counters *cnt)
+{
+	int ret = svmx_evict_block(block, reason, cnt);
+
+	if (ret && refcount_read(&block->refs) > 1)
+		svmx_block_requeue(block);
+	svmx_block_put(block);
+	return ret;
+}
+
 /**
  * svmx_evict_one() - evict the policy's victim among the LRU blocks
  * @sdev: the device
- * @reason: why, for the trace
+ * @reason: why, for the counters and the trace
  * @cnt: counters of the caller
  *
- * Return: 0 when a block was fully evicted, -EBUSY when pages stayed
- * (the block goes back to the LRU tail), -ENOENT when there is nothing to
- * evict.
+ * Return: 0 when a block was fully evicted, -EBUSY or -ENOMEM when pages
+ * stayed (the block goes back to the LRU tail, its age unchanged), -ENOENT
+ * when there is nothing to evict.
  */
 int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt)
@@ -358,23 +490,156 @@ int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
 
 	mutex_lock(&sdev->evict_lock);
 	block = svmx_victim_take(sdev, cnt);
-	if (!block) {
-		mutex_unlock(&sdev->evict_lock);
-		return -ENOENT;
-	}
-	ret = svmx_evict_block(block, reason, cnt);
-	if (ret && refcount_read(&block->refs) > 1)
-		svmx_block_publish(block);
+	ret = block ? svmx_evict_taken(block, reason, cnt) : -ENOENT;
 	mutex_unlock(&sdev->evict_lock);
-	svmx_block_put(block);
 	return ret;
+}
+
+/*
+ * Choose the naturally aligned window of 2^@order pages whose blocks hold
+ * the fewest resident pages, skipping windows with a block that is not on
+ * the LRU (being filled or evicted); sdev->lock held.  Blocks are walked in
+ * address order; a block larger than a window starts one and empties it
+ * (and the windows it covers) on its own.  Return the window's first
+ * index, or ULONG_MAX.
+ */
+static unsigned long svmx_hole_pick(struct svmx_device *sdev, unsigned int order,
+				    u64 *best_pages)
+{
+	unsigned long idx, win = ULONG_MAX, best = ULONG_MAX;
+	struct svmx_block *block;
+	bool blocked = false;
+	u64 pages = 0;
+
+	*best_pages = U64_MAX;
+	xa_for_each(&sdev->blocks, idx, block) {
+		if (idx >> order != win) {
+			if (win != ULONG_MAX && !blocked && pages < *best_pages) {
+				best = win;
+				*best_pages = pages;
+			}
+			win = idx >> order;
+			blocked = false;
+			pages = 0;
+		}
+		if (list_empty(&block->lru) || !refcount_read(&block->refs))
+			blocked = true;
+		else
+			pages += refcount_read(&block->refs);
+	}
+	if (win != ULONG_MAX && !blocked && pages < *best_pages) {
+		best = win;
+		*best_pages = pages;
+	}
+	return best == ULONG_MAX ? ULONG_MAX : best << order;
+}
+
+/*
+ * Empty the cheapest aligned window of 2^@order pages (see DOC: Reserving
+ * a destination block).  Return 0 when all its blocks were evicted, -EBUSY
+ * or -ENOMEM when one kept pages, -ENOENT when no window can be emptied.
+ */
+static int svmx_evict_hole(struct svmx_device *sdev, unsigned int order,
+			   enum svmx_evict_reason reason,
+			   struct svmx_counters *cnt)
+{
+	unsigned long first, idx, nr = 0, i;
+	struct svmx_block **victims, *block;
+	u64 pages;
+	int ret = 0, err;
+
+	/* A window holds at most 2^order blocks. */
+	victims = kvmalloc_array(1UL << order, sizeof(*victims), GFP_KERNEL);
+	if (!victims)
+		return -ENOMEM;
+	mutex_lock(&sdev->evict_lock);
+	spin_lock(&sdev->lock);
+	first = svmx_hole_pick(sdev, order, &pages);
+	if (first != ULONG_MAX) {
+		xa_for_each_range(&sdev->blocks, idx, block, first,
+				  first + (1UL << order) - 1) {
+			if (!refcount_inc_not_zero(&block->refs))
+				continue;
+			list_del_init(&block->lru);
+			victims[nr++] = block;
+		}
+	}
+	spin_unlock(&sdev->lock);
+	if (nr)
+		trace_svmx_evict_hole(sdev->id, sdev->pfn_first + first, order,
+				      nr, pages);
+	for (i = 0; i < nr; i++) {
+		err = svmx_evict_taken(victims[i], reason, cnt);
+		if (err)
+			ret = err;
+	}
+	mutex_unlock(&sdev->evict_lock);
+	kvfree(victims);
+	return nr ? ret : -ENOENT;
+}
+
+/**
+ * svmx_block_reserve() - reserve a destination block before a migration
+ * @sdev: the device
+ * @order: block order
+ * @evict: evict when no block of @order is free (see DOC: Reserving a
+ *	destination block); otherwise fail with -EAGAIN
+ * @reason: why eviction is needed, for the counters and the trace
+ * @cnt: counters of the caller (evictions are added)
+ *
+ * Called before migrate_vma_setup(), never with source pages collected.
+ * The new block holds one reference, the caller's, and is not on the LRU
+ * until svmx_block_publish().
+ *
+ * Return: the block; ERR_PTR(-EAGAIN) when none is free and @evict is
+ * false; ERR_PTR(-ENOSPC) when none of @order can be had even after
+ * evicting (or fail_block_alloc fired); ERR_PTR(-ENOMEM) when system
+ * memory (backing pages, bookkeeping) is short.  The caller falls back to
+ * a smaller order.
+ */
+struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int order,
+				      bool evict, enum svmx_evict_reason reason,
+				      struct svmx_counters *cnt)
+{
+	u64 size = PAGE_SIZE << order, evictions = cnt->evictions;
+	struct svmx_block *block;
+	unsigned long tries;
+	int err = -ENOSPC, ret;
+
+	if (should_fail(&svmx_fail_block_alloc, size))
+		goto fail;
+	for (tries = 0; ; tries++) {
+		block = svmx_block_try_alloc(sdev, order);
+		if (!IS_ERR_OR_NULL(block))
+			return block;
+		if (IS_ERR(block)) {
+			err = PTR_ERR(block);
+			goto fail;
+		}
+		if (!evict)
+			return ERR_PTR(-EAGAIN);
+		if (tries > sdev->npages >> order)
+			break;
+		if (svmx_devmem_free_bytes(sdev) >= size)
+			ret = svmx_evict_hole(sdev, order, reason, cnt);
+		else
+			ret = svmx_evict_one(sdev, reason, cnt);
+		if (ret == -ENOENT)
+			break;
+	}
+fail:
+	trace_svmx_block_alloc_fail(sdev->id, order, err,
+				    cnt->evictions - evictions);
+	return ERR_PTR(err);
 }
 
 /**
  * svmx_evict_all() - evict every block of a device
  * @sdev: the device
- * @reason: why, for the trace
+ * @reason: why, for the counters and the trace
  * @cnt: counters of the caller
+ *
+ * Bounded: each block is tried once (busy ones go to the tail).
  *
  * Return: 0 when the device holds no block any more, -EBUSY otherwise.
  */
@@ -386,7 +651,6 @@ int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 	spin_lock(&sdev->lock);
 	budget = sdev->nr_blocks;
 	spin_unlock(&sdev->lock);
-	/* Each block is tried once; busy ones go to the tail. */
 	while (budget-- && svmx_evict_one(sdev, reason, cnt) != -ENOENT)
 		;
 	spin_lock(&sdev->lock);

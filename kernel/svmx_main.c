@@ -479,7 +479,8 @@ static const struct attribute_group *svmx_groups[] = {
 };
 
 /* ---------------------------------------------------------------------
- * debugfs: /sys/kernel/debug/svmx/svmxN/{stats,blocks,evict_all}
+ * debugfs: /sys/kernel/debug/svmx/svmxN/{stats,blocks,evict_all}, and the
+ * fault-injection attributes /sys/kernel/debug/svmx/fail_* (svmx_devmem.c)
  */
 
 static const char * const svmx_counter_names[] = {
@@ -487,7 +488,8 @@ static const char * const svmx_counter_names[] = {
 	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
 	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
 	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
-	"preemptions",
+	"preemptions", "evictions_pressure", "evictions_prefetch",
+	"evictions_request", "evictions_failed",
 };
 
 static int svmx_stats_show(struct seq_file *m, void *unused)
@@ -769,6 +771,7 @@ static int __init svmx_init(void)
 	svmx_debugfs_root = debugfs_create_dir("svmx", NULL);
 	debugfs_create_file("copybench", 0600, svmx_debugfs_root, NULL,
 			    &svmx_copybench_fops);
+	svmx_fault_inject_init(svmx_debugfs_root);
 	for (i = 0; i < svmx_nr_devices; i++) {
 		ret = svmx_device_create(i);
 		if (ret)

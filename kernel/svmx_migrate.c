@@ -10,7 +10,18 @@
  * including allocation failure - goes through migrate_vma_pages() and
  * migrate_vma_finalize(), which restore the pages that did not move.
  *
- * Collected pages are packed into one device block sized for them.  The
+ * The destination block is reserved before migrate_vma_setup() (see DOC:
+ * Reserving a destination block in svmx_devmem.c) with the chunk's size;
+ * the collected pages that move are packed into it.  When fewer pages
+ * turn out to be movable than the block holds (pages already on the
+ * device, file-backed or shared pages, pages another thread holds), the
+ * block shrinks to the order that fits them and gives its tail back to
+ * the pool at once: a 2 MiB block with a handful of pages would otherwise
+ * waste most of itself until its last page goes, and would count against
+ * the device's memory for nothing.  What is lost is only the eviction
+ * that made room for the tail, if any.  When device memory is full, the
+ * chunk is first collected and restored once to count its movable pages,
+ * so that no block is evicted for a chunk already on the device.  The
  * copy engine copies physically contiguous device runs with one command;
  * an unpopulated source page (zero-filled on the device, not copied) or a
  * page without MIGRATE_PFN_MIGRATE ends a run.
@@ -38,6 +49,8 @@ struct svmx_mig {
 	unsigned long requested;
 	unsigned long collected;
 	unsigned long migrated;
+	unsigned long wanted;
+	unsigned long nomem;
 	u64 copy_cmds;
 	u64 bytes;
 };
@@ -197,17 +210,20 @@ static unsigned long svmx_count_movable(const struct svmx_mig *mig)
 	return n;
 }
 
-/* Hand the pages that move destination pages of @block, packed. */
+/*
+ * Hand the pages that move destination pages of @block, packed; pages
+ * beyond the block's size (more became movable since it was sized) stay.
+ */
 static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
 {
-	unsigned long i, next = block->pfn;
+	unsigned long i, next = block->pfn, end = block->pfn + (1UL << block->order);
 
 	for (i = 0; i < mig->args.npages; i++) {
 		unsigned long s = mig->args.src[i];
 		struct page *dpage;
 
 		mig->args.dst[i] = 0;
-		if (!svmx_should_move(s, mig->args.vma))
+		if (next == end || !svmx_should_move(s, mig->args.vma))
 			continue;
 		dpage = pfn_to_page(next++);
 		dpage->zone_device_data = block;
@@ -235,9 +251,20 @@ static int svmx_collect_system(struct svmx_mig *mig, struct svmx_device *target,
 	mig->args.pgmap_owner = target->owner;
 	mig->args.flags = MIGRATE_VMA_SELECT_SYSTEM;
 	ret = migrate_vma_setup(&mig->args);
-	if (ret)
+	if (ret) {
 		svmx_mig_free(mig);
-	return ret;
+		return ret;
+	}
+	trace_svmx_collect(target->id, span.start, npages, mig->args.cpages);
+	return 0;
+}
+
+/* Put collected pages back where they were; nothing moves. */
+static void svmx_restore(struct svmx_mig *mig)
+{
+	memset(mig->args.dst, 0, mig->args.npages * sizeof(*mig->args.dst));
+	migrate_vma_pages(&mig->args);
+	migrate_vma_finalize(&mig->args);
 }
 
 static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
@@ -275,6 +302,43 @@ VISIBLE_IF_KUNIT int svmx_next_order(int order)
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
 
+/*
+ * Reserve the destination block of @span before anything is collected.
+ * When device memory is full, the chunk is collected once and put back to
+ * count its movable pages: no eviction for a chunk that is already on the
+ * device or cannot move.  Return the block, NULL when nothing would move,
+ * or an ERR_PTR (the caller tries the next order).
+ */
+static struct svmx_block *svmx_reserve_chunk(struct svmx_device *target,
+					     struct vm_area_struct *vma,
+					     struct svmx_span span,
+					     enum svmx_evict_reason reason,
+					     struct svmx_counters *cnt)
+{
+	unsigned long npages = (span.end - span.start) >> PAGE_SHIFT, movable;
+	struct svmx_block *block;
+	struct svmx_mig mig;
+	int ret;
+
+	block = svmx_block_reserve(target, order_base_2(npages), false, reason,
+				   cnt);
+	if (PTR_ERR_OR_ZERO(block) != -EAGAIN)
+		return block;
+	ret = svmx_collect_system(&mig, target, vma, span);
+	if (ret == -EINVAL)
+		return NULL;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
+	if (ret)
+		return ERR_PTR(ret);
+	mig.collected = mig.args.cpages;
+	movable = mig.collected ? svmx_count_movable(&mig) : 0;
+	svmx_restore(&mig);
+	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
+	svmx_mig_free(&mig);
+	if (!movable)
+		return NULL;
+	return svmx_block_reserve(target, order_base_2(movable), true, reason, cnt);
+}
+
 /**
  * svmx_migrate_to_device() - migrate the chunk around an address to a device
  * @ctx: the binding the migration is for (region history)
@@ -283,12 +347,15 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
  * @addr: address the chunk is built around
  * @order: chunk order wanted
  * @limit: the chunk is clipped to this span as well as to @vma (an
- *	explicit prefetch moves no more than was asked), or NULL
+ *	explicit or policy prefetch moves no more than was asked), or NULL
+ *	for a device fault; evictions for room count as prefetch or
+ *	pressure evictions accordingly
  * @done: set to the span actually attempted
  * @cnt: counters of the caller
  *
- * When no block for the chunk's pages can be had even after eviction, the
- * chunk shrinks to 64 KiB, then to the single page.
+ * The destination block is reserved before the chunk is collected.  When
+ * no block for the chunk can be had even after eviction, the chunk shrinks
+ * to 64 KiB, then to the single page.
  *
  * Return: 0 (including when nothing could be collected or the VMA cannot
  * migrate at all), or -ENOMEM when not even a one-page block could be had
@@ -300,8 +367,10 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 			   unsigned int order, const struct svmx_span *limit,
 			   struct svmx_span *done, struct svmx_counters *cnt)
 {
+	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
+						SVMX_EVICT_PRESSURE;
 	unsigned long lo = vma->vm_start, hi = vma->vm_end;
-	struct svmx_block *block = NULL;
+	struct svmx_block *block = ERR_PTR(-ENOSPC);
 	unsigned long movable;
 	struct svmx_mig mig;
 	int o, ret;
@@ -313,32 +382,31 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	}
 	for (o = order; o >= 0; o = svmx_next_order(o)) {
 		*done = svmx_chunk_around(addr, o, lo, hi);
-		ret = svmx_collect_system(&mig, target, vma, *done);
-		if (ret == -EINVAL)
-			return 0;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
-		if (ret)
-			return ret;
-		mig.collected = mig.args.cpages;
-		movable = mig.collected ? svmx_count_movable(&mig) : 0;
-		if (!movable) {
-			/* Nothing to move: already on a device, or unmovable. */
-			migrate_vma_pages(&mig.args);
-			migrate_vma_finalize(&mig.args);
-			svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
-			svmx_mig_free(&mig);
-			return 0;
-		}
-		block = svmx_block_alloc(target, order_base_2(movable), cnt);
-		if (block)
+		block = svmx_reserve_chunk(target, vma, *done, reason, cnt);
+		if (!block)
+			return 0;	/* nothing would move */
+		if (!IS_ERR(block))
 			break;
-		/* Restore the collected pages before shrinking the chunk. */
-		migrate_vma_pages(&mig.args);
-		migrate_vma_finalize(&mig.args);
-		svmx_mig_free(&mig);
 	}
-	if (!block)
+	if (IS_ERR(block))
 		return -ENOMEM;
 
+	ret = svmx_collect_system(&mig, target, vma, *done);
+	if (ret) {
+		svmx_block_put(block);
+		return ret == -EINVAL ? 0 : ret;
+	}
+	mig.collected = mig.args.cpages;
+	movable = mig.collected ? svmx_count_movable(&mig) : 0;
+	if (!movable) {
+		/* Nothing to move: already on a device, or unmovable. */
+		svmx_restore(&mig);
+		svmx_block_put(block);
+		svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
+		svmx_mig_free(&mig);
+		return 0;
+	}
+	svmx_block_shrink(block, order_base_2(movable));
 	svmx_fill_dst(&mig, block);
 	svmx_copy_to_device(&mig);
 	migrate_vma_pages(&mig.args);
@@ -346,7 +414,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	migrate_vma_finalize(&mig.args);
 
 	svmx_block_publish(block);
-	svmx_block_put(block);	/* the allocation's reference */
+	svmx_block_put(block);	/* the reservation's reference */
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
 	if (mig.migrated)
 		svmx_ctx_region_migrated(ctx, done->start, SVMX_DIR_TO_DEVICE, cnt);
@@ -363,14 +431,16 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 
 /*
  * Give every collected device page in @src a locked system page in @dst,
- * allocated in bulk.  Return false when @fault_page, the page of a CPU
- * fault, got none.
+ * allocated in bulk.  Pages that get none stay on the device (@mig->nomem
+ * of @mig->wanted, traced by the caller); fail_sysmem_alloc injects such
+ * failures.  Return false when @fault_page, the page of a CPU fault, got
+ * none.
  */
 static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 			      unsigned long *dst, unsigned long npages,
 			      struct page *fault_page, gfp_t gfp)
 {
-	unsigned long i, n = 0, k = 0;
+	unsigned long i, n = 0, k = 0, failed = 0;
 	struct page **pages;
 	bool ok = true;
 
@@ -400,15 +470,22 @@ static bool svmx_alloc_system(struct svmx_mig *mig, const unsigned long *src,
 		if (!dpage)
 			dpage = alloc_page(spage == fault_page ?
 					   GFP_HIGHUSER_MOVABLE : gfp | __GFP_NOWARN);
+		if (dpage && svmx_fail_sysmem()) {
+			__free_page(dpage);
+			dpage = NULL;
+		}
 		if (!dpage) {
 			ok &= spage != fault_page;
 			dst[i] = 0;
+			failed++;
 			continue;
 		}
 		lock_page(dpage);
 		dst[i] = migrate_pfn(page_to_pfn(dpage)) | (src[i] & MIGRATE_PFN_WRITE);
 	}
 	kvfree(pages);
+	mig->wanted = n;
+	mig->nomem = failed;
 	return ok;
 }
 
@@ -452,6 +529,9 @@ int svmx_migrate_hive_to_system(struct svmx_device *sdev,
 	if (!svmx_alloc_system(&mig, mig.args.src, mig.args.dst, mig.args.npages,
 			       fault_page, GFP_HIGHUSER_MOVABLE | __GFP_NORETRY))
 		ret = -ENOMEM;
+	if (mig.nomem)
+		trace_svmx_sysmem_alloc_fail(sdev->id, start, 0, mig.wanted,
+					     mig.nomem, ret);
 	svmx_copy_to_system(&mig, mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_pages(&mig.args);
 	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
@@ -548,17 +628,39 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	return ret ? VM_FAULT_SIGBUS : 0;
 }
 
+/* Count an eviction attempt by its reason. */
+static void svmx_evict_count(struct svmx_counters *cnt,
+			     enum svmx_evict_reason reason, bool failed)
+{
+	cnt->evictions++;
+	switch (reason) {
+	case SVMX_EVICT_PRESSURE:
+		cnt->evictions_pressure++;
+		break;
+	case SVMX_EVICT_PREFETCH:
+		cnt->evictions_prefetch++;
+		break;
+	case SVMX_EVICT_REQUEST:
+		cnt->evictions_request++;
+		break;
+	}
+	if (failed)
+		cnt->evictions_failed++;
+}
+
 /**
  * svmx_evict_block() - migrate every page of a block back to system memory
  * @block: the block; the caller holds a reference
- * @reason: why, for the trace
+ * @reason: why, for the counters and the trace
  * @cnt: counters of the caller
  *
  * Uses the block's own pfns (migrate_device_range()), so no mmap lock and
  * no knowledge of the owning ranges is needed.  Pages that are busy (locked
  * by a concurrent migration or fault) are retried a few times.
  *
- * Return: 0 when the block holds no page any more, -EBUSY otherwise.
+ * Return: 0 when the block holds no page any more; otherwise -ENOMEM when
+ * the last pass could not get system pages for some of them, -EBUSY when
+ * they were busy (both traced by svmx_evict_fail).
  */
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 		     struct svmx_counters *cnt)
@@ -566,38 +668,43 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	struct svmx_device *sdev = block->sdev;
 	unsigned long npages = 1UL << block->order;
 	unsigned long moved = 0;
-	unsigned int attempt;
+	unsigned int attempt, left;
 	struct svmx_mig mig;
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
 	int ret = 0;
 
-	if (reason == SVMX_EVICT_TEARDOWN)
-		gfp |= __GFP_NOFAIL;
 	if (svmx_mig_alloc(&mig, npages))
 		return -ENOMEM;
 	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {
 		unsigned long *src = mig.args.src, *dst = mig.args.dst;
 
 		if (attempt == SVMX_EVICT_RETRIES) {
-			ret = -EBUSY;
+			ret = mig.nomem ? -ENOMEM : -EBUSY;
 			break;
 		}
 		if (attempt)
 			cond_resched();
 		migrate_device_range(src, block->pfn, npages);
 		svmx_alloc_system(&mig, src, dst, npages, NULL, gfp);
+		if (mig.nomem)
+			trace_svmx_sysmem_alloc_fail(sdev->id, 0, block->pfn,
+						     mig.wanted, mig.nomem, 0);
 		svmx_copy_to_system(&mig, src, dst, npages);
 		migrate_device_pages(src, dst, npages);
 		moved += svmx_mig_count(src, dst, npages);
 		migrate_device_finalize(src, dst, npages);
 	}
+	left = refcount_read(&block->refs) - 1;
 	mig.migrated = moved;
-	cnt->evictions++;
+	svmx_evict_count(cnt, reason, ret);
 	cnt->evicted_pages += moved;
 	cnt->modeled_ns += sdev->cost.evict_block_ns;
 	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, block->pfn << PAGE_SHIFT, cnt);
-	trace_svmx_evict(sdev->id, block->pfn, block->order, moved,
-			 refcount_read(&block->refs) - 1, reason, ret);
+	trace_svmx_evict(sdev->id, block->pfn, block->order, moved, left, reason,
+			 ret);
+	if (ret)
+		trace_svmx_evict_fail(sdev->id, block->pfn, block->order, left,
+				      attempt, reason, ret);
 	svmx_mig_free(&mig);
 	return ret;
 }

@@ -29,7 +29,7 @@
 
 #define SVMX_EVICT_NAMES					\
 	EM(SVMX_EVICT_PRESSURE,	"pressure")			\
-	EM(SVMX_EVICT_TEARDOWN,	"teardown")			\
+	EM(SVMX_EVICT_PREFETCH,	"prefetch")			\
 	EMe(SVMX_EVICT_REQUEST,	"request")
 
 #define SVMX_HOOK_NAMES						\
@@ -191,6 +191,122 @@ TRACE_EVENT(svmx_evict,
 		  __entry->ret)
 );
 
+TRACE_EVENT(svmx_evict_fail,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int left,
+		 unsigned int passes, u32 reason, int ret),
+	TP_ARGS(dev, pfn, order, left, passes, reason, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, pfn)
+		__field(u32, order)
+		__field(unsigned int, left)
+		__field(unsigned int, passes)
+		__field(u32, reason)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->left = left;
+		__entry->passes = passes;
+		__entry->reason = reason;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d block=0x%lx order=%u left=%u passes=%u reason=%s ret=%d",
+		  __entry->dev, __entry->pfn, __entry->order, __entry->left,
+		  __entry->passes,
+		  __print_symbolic(__entry->reason, SVMX_EVICT_NAMES),
+		  __entry->ret)
+);
+
+TRACE_EVENT(svmx_evict_hole,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned long blocks,
+		 u64 pages),
+	TP_ARGS(dev, pfn, order, blocks, pages),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, pfn)
+		__field(u32, order)
+		__field(unsigned long, blocks)
+		__field(u64, pages)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->pfn = pfn;
+		__entry->order = order;
+		__entry->blocks = blocks;
+		__entry->pages = pages;
+	),
+	TP_printk("dev=%d start=0x%lx order=%u blocks=%lu pages=%llu",
+		  __entry->dev, __entry->pfn, __entry->order, __entry->blocks,
+		  __entry->pages)
+);
+
+TRACE_EVENT(svmx_block_alloc_fail,
+	TP_PROTO(int dev, u32 order, int ret, u64 evictions),
+	TP_ARGS(dev, order, ret, evictions),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u32, order)
+		__field(int, ret)
+		__field(u64, evictions)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->order = order;
+		__entry->ret = ret;
+		__entry->evictions = evictions;
+	),
+	TP_printk("dev=%d order=%u ret=%d evictions=%llu", __entry->dev,
+		  __entry->order, __entry->ret, __entry->evictions)
+);
+
+TRACE_EVENT(svmx_sysmem_alloc_fail,
+	TP_PROTO(int dev, unsigned long start, unsigned long pfn,
+		 unsigned long pages, unsigned long failed, int ret),
+	TP_ARGS(dev, start, pfn, pages, failed, ret),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, start)
+		__field(unsigned long, pfn)
+		__field(unsigned long, pages)
+		__field(unsigned long, failed)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->start = start;
+		__entry->pfn = pfn;
+		__entry->pages = pages;
+		__entry->failed = failed;
+		__entry->ret = ret;
+	),
+	TP_printk("dev=%d start=0x%lx block=0x%lx pages=%lu failed=%lu ret=%d",
+		  __entry->dev, __entry->start, __entry->pfn, __entry->pages,
+		  __entry->failed, __entry->ret)
+);
+
+TRACE_EVENT(svmx_collect,
+	TP_PROTO(int dev, unsigned long start, unsigned long npages,
+		 unsigned long cpages),
+	TP_ARGS(dev, start, npages, cpages),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, start)
+		__field(unsigned long, npages)
+		__field(unsigned long, cpages)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->start = start;
+		__entry->npages = npages;
+		__entry->cpages = cpages;
+	),
+	TP_printk("dev=%d start=0x%lx npages=%lu collected=%lu", __entry->dev,
+		  __entry->start, __entry->npages, __entry->cpages)
+);
+
 DECLARE_EVENT_CLASS(svmx_block_class,
 	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
 	TP_ARGS(dev, pfn, order, refs),
@@ -216,6 +332,11 @@ DEFINE_EVENT(svmx_block_class, svmx_block_alloc,
 );
 
 DEFINE_EVENT(svmx_block_class, svmx_block_free,
+	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
+	TP_ARGS(dev, pfn, order, refs)
+);
+
+DEFINE_EVENT(svmx_block_class, svmx_block_shrink,
 	TP_PROTO(int dev, unsigned long pfn, u32 order, unsigned int refs),
 	TP_ARGS(dev, pfn, order, refs)
 );

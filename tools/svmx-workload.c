@@ -47,7 +47,8 @@ static const char *const counter_names[] = {
 	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
 	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
 	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
-	"preemptions",
+	"preemptions", "evictions_pressure", "evictions_prefetch",
+	"evictions_request", "evictions_failed",
 };
 
 static void usage(FILE *f, const char *prog)

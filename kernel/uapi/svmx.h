@@ -111,7 +111,8 @@ struct svmx_op {
  * @copy_cmds:		copy-engine commands (one per physically contiguous run)
  * @evictions:		eviction attempts on a block (each up to 8 passes
  *			over its busy pages; a block may be attempted again;
- *			see @evicted_pages)
+ *			see @evicted_pages); the sum of the three reasons
+ *			below
  * @evicted_pages:	pages migrated to system memory by eviction
  * @local_accesses:	accesses served from local device memory: one per
  *			page-sized piece of an operation, one per element of
@@ -125,6 +126,12 @@ struct svmx_op {
  * @policy_fallbacks:	decisions rejected and replaced by the default
  * @modeled_ns:		modeled device time in nanoseconds
  * @preemptions:	device work suspended by an invalidation, then resumed
+ * @evictions_pressure:	evictions to make room for a device fault's migration
+ * @evictions_prefetch:	evictions to make room for a prefetch (SVMX_IOC_MIGRATE
+ *			or the policy's prefetch ranges)
+ * @evictions_request:	evictions asked for through debugfs evict_all
+ * @evictions_failed:	eviction attempts that left pages in the block (busy,
+ *			or no system memory for them); counted in the above
  */
 struct svmx_counters {
 	__u64 faults;
@@ -144,6 +151,10 @@ struct svmx_counters {
 	__u64 policy_fallbacks;
 	__u64 modeled_ns;
 	__u64 preemptions;
+	__u64 evictions_pressure;
+	__u64 evictions_prefetch;
+	__u64 evictions_request;
+	__u64 evictions_failed;
 };
 
 #define SVMX_EXEC_NO_OP		0xffffffffu	/* @failed_op: no operation failed */
