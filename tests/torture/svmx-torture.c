@@ -613,6 +613,9 @@ static struct region *gen_pages(struct tctx *t, bool private_only, size_t *off, 
 		*len = gen_len(t, r->len, opt.ps);
 		*off = gen_off(t, r, *len, opt.ps);
 	}
+	if (opt.verbose > 1 && !t->dry)
+		svmx_diag("  [%s %lu] r%u+0x%zx len 0x%zx", t->who, t->opi,
+			  (unsigned int)(r - regions), *off, *len);
 	return r;
 }
 
@@ -715,6 +718,9 @@ static bool op_remap(struct tctx *t)
 {
 	struct region *r = &regions[gen_region(t, false)];
 
+	if (opt.verbose > 1)
+		svmx_diag("  [%%s %%lu] r%%u", t->who, t->opi, (unsigned int)(r - regions));
+
 	region_unmap(r);
 	if (r->fd < 0)
 		memset(r->shadow, 0, r->len);
@@ -725,6 +731,9 @@ static bool op_remap(struct tctx *t)
 static bool op_mremap(struct tctx *t)
 {
 	struct region *r = &regions[gen_region(t, false)];
+
+	if (opt.verbose > 1)
+		svmx_diag("  [%%s %%lu] r%%u", t->who, t->opi, (unsigned int)(r - regions));
 	char *dst, *old = r->addr;
 
 	dst = svmx_map_guarded(r->len, region_align(r), 0, PROT_NONE,
@@ -1041,7 +1050,8 @@ static int pass(uint64_t seed, void *arg)
 	m.kinds = KINDS_ALL;
 	w.kinds = KINDS_LOCAL;
 	for (i = 0; i < NR_REGIONS; i++) {
-		struct tctx *t = layout[i].worker && opt.worker ? &w : &m;
+		/* Without the worker (-W) its regions stay idle. */
+		struct tctx *t = layout[i].worker ? &w : &m;
 
 		t->reg[t->nreg++] = i;
 		ok = ok && region_create(&m, &regions[i], layout[i].kind,
@@ -1060,6 +1070,8 @@ static int pass(uint64_t seed, void *arg)
 		ok = run_one(&m, false);
 		if (ok && opt.ckpt && (m.opi + 1) % opt.ckpt == 0)
 			ok = check_all(&m, "at a checkpoint");
+		if (!ok)
+			break;
 	}
 	if (!ok) {
 		atomic_store(&stop_all, true);
