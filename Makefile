@@ -38,7 +38,7 @@ endif
 # key names the version of the kernel source package, so it is empty on a
 # fresh machine until tests/vm/deps has installed that package.
 CACHED_KERNEL := $(shell $(VM)/build-kernel $(KFLAG) --print-dir 2>/dev/null)
-KERNEL_GOALS := all module selftests tools test check demo bench
+KERNEL_GOALS := all module selftests tools test check demo bench stress
 
 export SVMX_TOP := $(TOP)
 
@@ -81,8 +81,9 @@ module:
 	$(Q)$(MAKE) -C $(KDIR) M=$(TOP)/kernel W=1 modules
 	$(Q)$(VM)/check-module-btf $(KDIR) kernel/svmx.ko
 
-selftests: module ## build the in-VM selftests
+selftests: module ## build the in-VM selftests, torture test and fuzzer
 	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
+	$(Q)$(MAKE) -C tests/torture KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/torture
 
 tools: module ## build the user-space tools (workloads, bench)
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
@@ -98,6 +99,15 @@ demo: selftests tools ## boot the VM, load svmx, run a workload and show what it
 
 bench: selftests tools ## run the benchmarks in the VM and print the tables
 	$(Q)tools/bench $(KFLAG)
+
+# SEEDS=N passes per program (default 10), or DURATION=SEC per program;
+# SEED=S first seed (default random); OPS=N torture operations per pass;
+# CALLS=N fuzzer calls per pass; ONLY=torture|fuzz; MEM_MB=M device memory.
+stress: selftests ## long torture + fuzz passes with new seeds; prints a replay command per failure
+	$(Q)tests/torture/stress $(KFLAG) $(if $(SEEDS),--seeds $(SEEDS)) \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(SEED),--seed $(SEED)) \
+		$(if $(OPS),--ops $(OPS)) $(if $(CALLS),--calls $(CALLS)) \
+		$(if $(ONLY),--only $(ONLY)) $(if $(MEM_MB),--mem-mb $(MEM_MB))
 
 endif
 
@@ -118,4 +128,5 @@ help: ## this text
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
+	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"
