@@ -13,6 +13,18 @@
 
 #include <uapi/svmx.h>
 
+/*
+ * kselftest_harness.h gives every test 30 s unless it says otherwise: a
+ * speed requirement that the debug kernel under emulation (KASAN, lockdep;
+ * migrations up to 30 times slower than on the base kernel) can miss.
+ * Tests are bounded by their work; the timeout only catches a hang, and
+ * fails it loudly, so it is generous.  Include after the harness.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+#endif
+
 static inline int svmx_open(int dev)
 {
 	char path[32];

@@ -508,7 +508,7 @@ static uint64_t mem_available(void)
  * evict and migrate, then every page is verified through the device and by
  * the CPU.
  */
-TEST_F_TIMEOUT(migrate, oversubscribe_2x, 300)
+TEST_F_TIMEOUT(migrate, oversubscribe_2x, 900)
 {
 	size_t ps = self->ps, size = 2 * self->v.mem_bytes;
 	unsigned long n = size / ps, first, j, bad = 0;
