@@ -300,15 +300,27 @@ TEST_F(review, region_history_concurrent_faults)
 
 	if (!trace_ok("svmx_region"))
 		SKIP(return, "tracefs or the svmx_region event not available");
-	base = mmap(NULL, size + 2 * MIB, PROT_READ | PROT_WRITE,
+	base = mmap(NULL, size + 2 * MIB, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	ASSERT_NE(MAP_FAILED, base);
 	base = (char *)(((uintptr_t)base + 2 * MIB - 1) & ~(2 * MIB - 1));
-	for (k = 0; k < REGION_ROUNDS; k++)
-		for (i = 0; i < REGION_THREADS; i++)
-			*(uint64_t *)(base + k * REGION_STRIDE + i * 16 * ps) =
-				svmx_tag(7, k, i);
+	/*
+	 * Each thread's page is a VMA of its own, so that every thread's
+	 * fault is serviced (a chunk never spans VMAs), and is mapped in
+	 * place, so that the services are short: the threads' updates of the
+	 * fresh region's history (the first allocates its slot) meet.
+	 */
+	for (k = 0; k < REGION_ROUNDS; k++) {
+		for (i = 0; i < REGION_THREADS; i++) {
+			char *page = base + k * REGION_STRIDE + i * 16 * ps;
 
+			ASSERT_EQ(0, mprotect(page, ps, PROT_READ | PROT_WRITE));
+			*(uint64_t *)page = svmx_tag(7, k, i);
+			ASSERT_EQ(0, svmx_advise(self->fd, page, ps,
+						 SVMX_ADVISE_PREFERRED_LOCATION,
+						 SVMX_TARGET_SYSTEM));
+		}
+	}
 	ASSERT_EQ(0, trace_start(events));
 	for (i = 0; i < REGION_THREADS; i++) {
 		r[i] = (struct region_racer){ .fd = self->fd, .base = base,
