@@ -332,4 +332,31 @@ TEST_F(evict, reserved_block_shrinks_to_movable_pages)
 	free(snap);
 }
 
+/*
+ * On a full device, migrating a range that is already there again evicts
+ * nothing: the block is reserved with eviction only after the chunk was
+ * counted and found to have movable pages.
+ */
+TEST_F_TIMEOUT(evict, full_device_remigrate_evicts_nothing, 300)
+{
+	size_t size = self->v.mem_bytes, n = size / self->ps;
+	struct svmx_counters c;
+	struct svmx_stats st;
+	char *mem;
+
+	ASSERT_EQ(0, svmx_evict_all(0));
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_tags_fill(mem, n, 45);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SELF, &c));
+	EXPECT_EQ(n, c.pages_to_device);
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	ASSERT_EQ(st.mem_bytes, st.mem_used_bytes) TH_LOG("device 0 not full");
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SELF, &c));
+	EXPECT_EQ(0, c.evictions);
+	EXPECT_EQ(0, c.pages_to_device);
+	EXPECT_EQ(-1, svmx_tags_check(mem, n, 45));
+	munmap(mem, size);
+}
+
 TEST_HARNESS_MAIN
