@@ -292,4 +292,71 @@ TEST_F(evict, counted_by_reason)
 	munmap(mem, size);
 }
 
+/*
+ * The block is reserved for the whole chunk before the collection; when
+ * only half of the chunk can move (the other half is already on the
+ * device), it shrinks and gives its tail back: device memory in use is
+ * what the pages need, not a 2 MiB block per chunk.
+ */
+TEST_F(evict, reserved_block_shrinks_to_movable_pages)
+{
+	size_t ps = self->ps, n = SZ_2M / ps, half = SZ_2M / 2;
+	uint8_t *snap = malloc(n);
+	struct svmx_stats st;
+	char *mem, *trace;
+	int tracing;
+
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, svmx_evict_all(0));
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, SZ_2M, 44);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, half, SVMX_TARGET_SELF, NULL));
+	tracing = !svmx_write_file(TRACEFS "/trace", "") &&
+		  !trace_event("svmx_block_shrink", "1");
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	EXPECT_EQ(n, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	EXPECT_EQ(2, st.blocks);
+	EXPECT_EQ(SZ_2M, st.mem_used_bytes);
+	if (tracing) {
+		trace_event("svmx_block_shrink", "0");
+		trace = svmx_read_trace();
+		ASSERT_NE(NULL, trace);
+		EXPECT_NE(NULL, strstr(trace, "order=8 refs=1"));
+		free(trace);
+	}
+	EXPECT_EQ(-1, svmx_pat_check(mem, SZ_2M, 44));
+	munmap(mem, SZ_2M);
+	free(snap);
+}
+
+/*
+ * On a full device, migrating a range that is already there again evicts
+ * nothing: the block is reserved with eviction only after the chunk was
+ * counted and found to have movable pages.
+ */
+TEST_F_TIMEOUT(evict, full_device_remigrate_evicts_nothing, 300)
+{
+	size_t size = self->v.mem_bytes, n = size / self->ps;
+	struct svmx_counters c;
+	struct svmx_stats st;
+	char *mem;
+
+	ASSERT_EQ(0, svmx_evict_all(0));
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_tags_fill(mem, n, 45);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SELF, &c));
+	EXPECT_EQ(n, c.pages_to_device);
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	ASSERT_EQ(st.mem_bytes, st.mem_used_bytes) TH_LOG("device 0 not full");
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SELF, &c));
+	EXPECT_EQ(0, c.evictions);
+	EXPECT_EQ(0, c.pages_to_device);
+	EXPECT_EQ(-1, svmx_tags_check(mem, n, 45));
+	munmap(mem, size);
+}
+
 TEST_HARNESS_MAIN
