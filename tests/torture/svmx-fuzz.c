@@ -737,7 +737,7 @@ static bool call_exec(struct fz *f)
 	bool any_inval = false, any_fault = false, ops_bad = false, doomed, bad_target, clean;
 	struct svmx_exec e = {};
 	struct svmx_op *ops;
-	uint64_t ok;
+	uint64_t ok, arg;
 	size_t pos;
 	char d[200];
 
@@ -833,9 +833,25 @@ static bool call_exec(struct fz *f)
 		 dev, file_name[fkind], arg_name[where], nr, nvalid,
 		 any_inval ? ", some -EINVAL" : "", any_fault ? ", some -EFAULT" : "", e.flags,
 		 (unsigned long long)e.ops, ops_bad ? " (unreadable)" : "", d);
-	ret = do_ioctl(fd, SVMX_IOC_EXEC, place_arg(f, where, &e, sizeof(e)));
+	arg = place_arg(f, where, &e, sizeof(e));
+	ret = do_ioctl(fd, SVMX_IOC_EXEC, arg);
 	if (!expect(f, IOC_EXEC, ret, ok))
 		return false;
+#ifdef SVMX_EXEC_NO_OP
+	/* Once the ops were read, the call says how far it got. */
+	if (!doomed && where == A_OK) {
+		const struct svmx_exec *o = (const struct svmx_exec *)(uintptr_t)arg;
+
+		v = ret ? (o->failed_op < nmade ? op_predict(f, &ops[o->failed_op]) : -1) : V_OK;
+		if (ret ? o->ops_done || o->failed_op_done ||
+			  v != (ret == -EINVAL ? V_EINVAL : V_EFAULT) :
+			  o->ops_done != nr || o->failed_op != SVMX_EXEC_NO_OP ||
+			  o->failed_op_done)
+			return fail_call(f, "EXEC progress: ops_done %u failed_op %u failed_op_done %llu",
+					 o->ops_done, o->failed_op,
+					 (unsigned long long)o->failed_op_done);
+	}
+#endif
 	/* Accepted: the whole batch ran; apply it in order. */
 	if (!doomed && !any_inval && !any_fault)
 		for (i = 0; i < nr; i++)
