@@ -102,12 +102,14 @@ bench: selftests tools ## run the benchmarks in the VM and print the tables
 
 # SEEDS=N passes per program (default 10), or DURATION=SEC per program;
 # SEED=S first seed (default random); OPS=N torture operations per pass;
-# CALLS=N fuzzer calls per pass; ONLY=torture|fuzz; MEM_MB=M device memory.
+# CALLS=N fuzzer calls per pass; ONLY=torture|fuzz; MEM_MB=M device memory;
+# HIVE=1 both devices in one hive; FAULTS=P allocations fail at P %.
 stress: selftests ## long torture + fuzz passes with new seeds; prints a replay command per failure
 	$(Q)tests/torture/stress $(KFLAG) $(if $(SEEDS),--seeds $(SEEDS)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(SEED),--seed $(SEED)) \
 		$(if $(OPS),--ops $(OPS)) $(if $(CALLS),--calls $(CALLS)) \
-		$(if $(ONLY),--only $(ONLY)) $(if $(MEM_MB),--mem-mb $(MEM_MB))
+		$(if $(ONLY),--only $(ONLY)) $(if $(MEM_MB),--mem-mb $(MEM_MB)) \
+		$(if $(HIVE),--hive) $(if $(FAULTS),--faults $(FAULTS))
 
 endif
 
@@ -128,5 +130,5 @@ help: ## this text
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
-	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M"
+	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M HIVE=1 FAULTS=P"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"

@@ -248,15 +248,24 @@ static uint64_t pick_addr(struct fz *f)
 	unsigned int s;
 
 	switch (svmx_rng_below(&f->rng, 16)) {
-	case 0: return 0;
-	case 1: return svmx_rng_below(&f->rng, ps());
-	case 2: return USER_TOP - ps() * svmx_rng_range(&f->rng, 0, 2);
-	case 3: return USER_TOP - 8 * svmx_rng_range(&f->rng, 0, 2);
-	case 4: return 0xffff888000000000ULL + svmx_rng_below(&f->rng, 1 << 20) * 8;
-	case 5: return 0x8000000000000000ULL;
-	case 6: return ~0ULL - 8 * svmx_rng_below(&f->rng, 4);
-	case 7: return svmx_rng_next(&f->rng);
-	case 8: return a - ps();
+	case 0:
+		return 0;
+	case 1:
+		return svmx_rng_below(&f->rng, ps());
+	case 2:
+		return USER_TOP - ps() * svmx_rng_range(&f->rng, 0, 2);
+	case 3:
+		return USER_TOP - 8 * svmx_rng_range(&f->rng, 0, 2);
+	case 4:
+		return 0xffff888000000000ULL + svmx_rng_below(&f->rng, 1 << 20) * 8;
+	case 5:
+		return 0x8000000000000000ULL;
+	case 6:
+		return ~0ULL - 8 * svmx_rng_below(&f->rng, 4);
+	case 7:
+		return svmx_rng_next(&f->rng);
+	case 8:
+		return a - ps();
 	default:
 		s = svmx_rng_below(&f->rng, NR_SEGS);
 		base = svmx_ptr(f->seg[s]);
@@ -269,42 +278,66 @@ static uint64_t pick_addr(struct fz *f)
 static uint64_t pick_len(struct fz *f)
 {
 	switch (svmx_rng_below(&f->rng, 14)) {
-	case 0: return 0;
-	case 1: return svmx_rng_range(&f->rng, 1, 16);
-	case 2: return ps() - 8 + svmx_rng_below(&f->rng, 17);
-	case 3: return 2 * ps();
-	case 4: return SVMX_OP_MAX_LEN;
-	case 5: return SVMX_OP_MAX_LEN - 8;
-	case 6: return SVMX_OP_MAX_LEN + 8;
-	case 7: return ~0ULL - svmx_rng_below(&f->rng, 16);
-	case 8: return 1ULL << 63;
-	case 9: return svmx_rng_next(&f->rng);
-	case 10: return USER_TOP;
-	default: return svmx_rng_range(&f->rng, 1, 6 * ps());
+	case 0:
+		return 0;
+	case 1:
+		return svmx_rng_range(&f->rng, 1, 16);
+	case 2:
+		return ps() - 8 + svmx_rng_below(&f->rng, 17);
+	case 3:
+		return 2 * ps();
+	case 4:
+		return SVMX_OP_MAX_LEN;
+	case 5:
+		return SVMX_OP_MAX_LEN - 8;
+	case 6:
+		return SVMX_OP_MAX_LEN + 8;
+	case 7:
+		return ~0ULL - svmx_rng_below(&f->rng, 16);
+	case 8:
+		return 1ULL << 63;
+	case 9:
+		return svmx_rng_next(&f->rng);
+	case 10:
+		return USER_TOP;
+	default:
+		return svmx_rng_range(&f->rng, 1, 6 * ps());
 	}
 }
 
 static uint64_t pick_stride(struct fz *f)
 {
 	switch (svmx_rng_below(&f->rng, 10)) {
-	case 0: return 0;
-	case 1: return svmx_rng_range(&f->rng, 1, 7);
-	case 2: return ps();
-	case 3: return SVMX_OP_MAX_LEN;
-	case 4: return SVMX_OP_MAX_LEN + 8;
-	case 5: return ~7ULL;
-	case 6: return svmx_rng_next(&f->rng);
-	default: return 8 * svmx_rng_range(&f->rng, 1, 64);
+	case 0:
+		return 0;
+	case 1:
+		return svmx_rng_range(&f->rng, 1, 7);
+	case 2:
+		return ps();
+	case 3:
+		return SVMX_OP_MAX_LEN;
+	case 4:
+		return SVMX_OP_MAX_LEN + 8;
+	case 5:
+		return ~7ULL;
+	case 6:
+		return svmx_rng_next(&f->rng);
+	default:
+		return 8 * svmx_rng_range(&f->rng, 1, 64);
 	}
 }
 
 static uint32_t pick_u32(struct fz *f)
 {
 	switch (svmx_rng_below(&f->rng, 6)) {
-	case 0: return 1u << svmx_rng_below(&f->rng, 32);
-	case 1: return ~0u;
-	case 2: return svmx_rng_range(&f->rng, 1, 16);
-	default: return (uint32_t)svmx_rng_next(&f->rng);
+	case 0:
+		return 1u << svmx_rng_below(&f->rng, 32);
+	case 1:
+		return ~0u;
+	case 2:
+		return svmx_rng_range(&f->rng, 1, 16);
+	default:
+		return (uint32_t)svmx_rng_next(&f->rng);
 	}
 }
 
@@ -737,18 +770,30 @@ static bool call_exec(struct fz *f)
 	bool any_inval = false, any_fault = false, ops_bad = false, doomed, bad_target, clean;
 	struct svmx_exec e = {};
 	struct svmx_op *ops;
-	uint64_t ok;
+	uint64_t ok, arg;
 	size_t pos;
 	char d[200];
 
 	switch (svmx_rng_below(&f->rng, 24)) {
-	case 0: nr = 0; break;
-	case 1: nr = SVMX_EXEC_MAX_OPS; break;
-	case 2: nr = SVMX_EXEC_MAX_OPS + 1; break;
-	case 3: nr = svmx_rng_pct(&f->rng, 50) ? ~0u : pick_u32(f); break;
+	case 0:
+		nr = 0;
+		break;
+	case 1:
+		nr = SVMX_EXEC_MAX_OPS;
+		break;
+	case 2:
+		nr = SVMX_EXEC_MAX_OPS + 1;
+		break;
+	case 3:
+		nr = svmx_rng_pct(&f->rng, 50) ? ~0u : pick_u32(f);
+		break;
 	case 4:
-	case 5: nr = svmx_rng_range(&f->rng, 9, 64); break;
-	default: nr = svmx_rng_range(&f->rng, 1, 8); break;
+	case 5:
+		nr = svmx_rng_range(&f->rng, 9, 64);
+		break;
+	default:
+		nr = svmx_rng_range(&f->rng, 1, 8);
+		break;
 	}
 	/* Where the ops array sits: normally, or running into PROT_NONE. */
 	pos = 0;
@@ -764,10 +809,22 @@ static bool call_exec(struct fz *f)
 	e.nr_ops = nr;
 	e.flags = svmx_rng_pct(&f->rng, 5) ? pick_u32(f) : 0;
 	switch (svmx_rng_below(&f->rng, 40)) {
-	case 0: e.ops = 0; ops_bad = true; break;
-	case 1: e.ops = svmx_ptr(f->seg[SEG_HOLE]); ops_bad = true; break;
-	case 2: e.ops = svmx_ptr(f->seg[SEG_NONE]); ops_bad = true; break;
-	case 3: e.ops = 0xffff888000000000ULL; ops_bad = true; break;
+	case 0:
+		e.ops = 0;
+		ops_bad = true;
+		break;
+	case 1:
+		e.ops = svmx_ptr(f->seg[SEG_HOLE]);
+		ops_bad = true;
+		break;
+	case 2:
+		e.ops = svmx_ptr(f->seg[SEG_NONE]);
+		ops_bad = true;
+		break;
+	case 3:
+		e.ops = 0xffff888000000000ULL;
+		ops_bad = true;
+		break;
 	}
 	/* Rejected whatever the ops say. */
 	doomed = fkind != F_BOUND || arg_unreadable(where) || e.flags || !nr ||
@@ -833,9 +890,25 @@ static bool call_exec(struct fz *f)
 		 dev, file_name[fkind], arg_name[where], nr, nvalid,
 		 any_inval ? ", some -EINVAL" : "", any_fault ? ", some -EFAULT" : "", e.flags,
 		 (unsigned long long)e.ops, ops_bad ? " (unreadable)" : "", d);
-	ret = do_ioctl(fd, SVMX_IOC_EXEC, place_arg(f, where, &e, sizeof(e)));
+	arg = place_arg(f, where, &e, sizeof(e));
+	ret = do_ioctl(fd, SVMX_IOC_EXEC, arg);
 	if (!expect(f, IOC_EXEC, ret, ok))
 		return false;
+#ifdef SVMX_EXEC_NO_OP
+	/* Once the ops were read, the call says how far it got. */
+	if (!doomed && where == A_OK) {
+		const struct svmx_exec *o = (const struct svmx_exec *)(uintptr_t)arg;
+
+		v = ret ? (o->failed_op < nmade ? op_predict(f, &ops[o->failed_op]) : -1) : V_OK;
+		if (ret ? o->ops_done || o->failed_op_done ||
+			  v != (ret == -EINVAL ? V_EINVAL : V_EFAULT) :
+			  o->ops_done != nr || o->failed_op != SVMX_EXEC_NO_OP ||
+			  o->failed_op_done)
+			return fail_call(f, "EXEC progress: ops_done %u failed_op %u failed_op_done %llu",
+					 o->ops_done, o->failed_op,
+					 (unsigned long long)o->failed_op_done);
+	}
+#endif
 	/* Accepted: the whole batch ran; apply it in order. */
 	if (!doomed && !any_inval && !any_fault)
 		for (i = 0; i < nr; i++)
@@ -863,12 +936,20 @@ static bool call_migrate(struct fz *f)
 		}
 	}
 	switch (svmx_rng_below(&f->rng, 8)) {
-	case 0: m.target = pick_u32(f); break;
-	case 1: m.target = svmx_rng_below(&f->rng, 4); break;
+	case 0:
+		m.target = pick_u32(f);
+		break;
+	case 1:
+		m.target = svmx_rng_below(&f->rng, 4);
+		break;
 	case 2:
 	case 3:
-	case 4: m.target = SVMX_TARGET_SYSTEM; break;
-	default: m.target = SVMX_TARGET_SELF; break;
+	case 4:
+		m.target = SVMX_TARGET_SYSTEM;
+		break;
+	default:
+		m.target = SVMX_TARGET_SELF;
+		break;
 	}
 	m.flags = svmx_rng_pct(&f->rng, 5) ? pick_u32(f) : 0;
 	ok = file_forces(fkind, true);
@@ -912,12 +993,24 @@ static bool call_advise(struct fz *f)
 	}
 	a.advice = svmx_rng_pct(&f->rng, 85) ? svmx_rng_range(&f->rng, 0, 7) : pick_u32(f);
 	switch (svmx_rng_below(&f->rng, 6)) {
-	case 0: a.value = 0; break;
-	case 1: a.value = svmx_rng_below(&f->rng, opt.ndev + 1); break;
-	case 2: a.value = SVMX_TARGET_SYSTEM; break;
-	case 3: a.value = SVMX_TARGET_SELF; break;
-	case 4: a.value = pick_u32(f); break;
-	default: a.value = svmx_rng_below(&f->rng, opt.ndev); break;
+	case 0:
+		a.value = 0;
+		break;
+	case 1:
+		a.value = svmx_rng_below(&f->rng, opt.ndev + 1);
+		break;
+	case 2:
+		a.value = SVMX_TARGET_SYSTEM;
+		break;
+	case 3:
+		a.value = SVMX_TARGET_SELF;
+		break;
+	case 4:
+		a.value = pick_u32(f);
+		break;
+	default:
+		a.value = svmx_rng_below(&f->rng, opt.ndev);
+		break;
 	}
 	a.flags = svmx_rng_pct(&f->rng, 5) ? pick_u32(f) : 0;
 	a.reserved = svmx_rng_pct(&f->rng, 5) ? pick_u32(f) : 0;
@@ -994,11 +1087,21 @@ static bool call_snapshot(struct fz *f)
 	} else {
 		s.addr = pick_addr(f) & ~(uint64_t)(svmx_rng_pct(&f->rng, 70) ? ps() - 1 : 0);
 		switch (svmx_rng_below(&f->rng, 6)) {
-		case 0: s.npages = 0; break;
-		case 1: s.npages = SVMX_SNAPSHOT_MAX_PAGES; break;
-		case 2: s.npages = SVMX_SNAPSHOT_MAX_PAGES + 1; break;
-		case 3: s.npages = pick_u32(f); break;
-		default: s.npages = svmx_rng_range(&f->rng, 1, 64); break;
+		case 0:
+			s.npages = 0;
+			break;
+		case 1:
+			s.npages = SVMX_SNAPSHOT_MAX_PAGES;
+			break;
+		case 2:
+			s.npages = SVMX_SNAPSHOT_MAX_PAGES + 1;
+			break;
+		case 3:
+			s.npages = pick_u32(f);
+			break;
+		default:
+			s.npages = svmx_rng_range(&f->rng, 1, 64);
+			break;
 		}
 	}
 	s.flags = svmx_rng_pct(&f->rng, 5) ? pick_u32(f) : 0;
@@ -1353,16 +1456,36 @@ static int pass(uint64_t seed, void *arg)
 
 		f->tally[ioc]++;
 		switch (ioc) {
-		case IOC_VERSION: ok = call_version(f); break;
-		case IOC_BIND: ok = call_bind(f); break;
-		case IOC_EXEC: ok = call_exec(f); break;
-		case IOC_MIGRATE: ok = call_migrate(f); break;
-		case IOC_ADVISE: ok = call_advise(f); break;
-		case IOC_SNAPSHOT: ok = call_snapshot(f); break;
-		case IOC_STATS: ok = call_stats(f); break;
-		case IOC_BADCMD: ok = call_badcmd(f); break;
-		case IOC_REBIND: ok = call_rebind(f); break;
-		default: ok = call_fork(f); break;
+		case IOC_VERSION:
+			ok = call_version(f);
+			break;
+		case IOC_BIND:
+			ok = call_bind(f);
+			break;
+		case IOC_EXEC:
+			ok = call_exec(f);
+			break;
+		case IOC_MIGRATE:
+			ok = call_migrate(f);
+			break;
+		case IOC_ADVISE:
+			ok = call_advise(f);
+			break;
+		case IOC_SNAPSHOT:
+			ok = call_snapshot(f);
+			break;
+		case IOC_STATS:
+			ok = call_stats(f);
+			break;
+		case IOC_BADCMD:
+			ok = call_badcmd(f);
+			break;
+		case IOC_REBIND:
+			ok = call_rebind(f);
+			break;
+		default:
+			ok = call_fork(f);
+			break;
 		}
 		/* The verified regions after every call, everything every 16th. */
 		ok = ok && check_arena(f, SEG_VERIFIED) && check_arena(f, SEG_RO);

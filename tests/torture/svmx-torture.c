@@ -396,7 +396,8 @@ static void gen_dop(struct tctx *t, unsigned int kind, size_t max, bool private_
 		d->op.length = len;
 		d->op.value = svmx_rng_pct(&t->rng, 20) ? 0 : svmx_rng_next(&t->rng);
 		break;
-	case O_ATOMIC: {
+	case O_ATOMIC:
+		{
 		uint64_t stride, n, nmax;
 
 		switch (svmx_rng_below(&t->rng, 4)) {
@@ -421,7 +422,8 @@ static void gen_dop(struct tctx *t, unsigned int kind, size_t max, bool private_
 			      svmx_rng_next(&t->rng);
 		break;
 	}
-	case O_COPY: {
+	case O_COPY:
+		{
 		const struct region *r2;
 		int tries;
 
@@ -1007,7 +1009,8 @@ static bool alloc_bufs(struct tctx *t)
 	return true;
 }
 
-static void report_stats(int fd, uint64_t *evictions)
+/* Print each device's totals; @evictions: their sum. */
+static void report_stats(uint64_t *evictions)
 {
 	struct svmx_stats st;
 	unsigned int dev;
@@ -1032,7 +1035,6 @@ static void report_stats(int fd, uint64_t *evictions)
 			  (unsigned long long)st.device.cpu_faults,
 			  (unsigned long long)st.device.faults);
 	}
-	(void)fd;
 }
 
 static int pass(uint64_t seed, void *arg)
@@ -1059,7 +1061,7 @@ static int pass(uint64_t seed, void *arg)
 	}
 	ok = ok && alloc_bufs(&m) && alloc_bufs(&w) && open_devices(&m);
 	if (ok && opt.expect_evict)
-		report_stats(-1, &ev0);
+		report_stats(&ev0);
 	if (ok && opt.worker) {
 		memcpy(w.fd, m.fd, sizeof(w.fd));
 		started = !pthread_create(&thread, NULL, worker_main, &w);
@@ -1094,7 +1096,7 @@ static int pass(uint64_t seed, void *arg)
 		if (!ok)
 			svmx_diag("FAIL seed=%" PRIu64 " at the end: %s", seed, m.err);
 	}
-	report_stats(-1, &ev1);
+	report_stats(&ev1);
 	if (ok && opt.expect_evict && ev1 == ev0) {
 		svmx_diag("FAIL seed=%" PRIu64 ": no eviction although the working set exceeds device memory (-E)",
 			  seed);
