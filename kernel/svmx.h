@@ -294,10 +294,13 @@ struct svmx_pt_leaf {
 	unsigned long pte[SVMX_PT_LEAF_ENTRIES];
 };
 
+/* Device page table (svmx_pt.c) */
 int svmx_pt_prepare(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
 bool svmx_pt_ready(struct svmx_ctx *ctx, unsigned long start, unsigned long end);
 unsigned long svmx_pt_get(struct svmx_ctx *ctx, unsigned long va);
 struct page *svmx_pt_translate(struct svmx_ctx *ctx, unsigned long va, u32 access);
+unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
+			    unsigned long end, bool may_free);
 void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 		 bool write);
 
@@ -453,85 +456,38 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 		       u32 nr, struct svmx_counters *cnt);
 
+/*
+ * The files below are listed bottom-up: each calls only those before it
+ * (docs/design.md, "Files by concern").
+ */
+
 /* ---------------------------------------------------------------------
- * Devices and device memory (svmx_main.c, svmx_devmem.c)
+ * Device registry and accounting (svmx_registry.c)
  */
 
 extern unsigned int svmx_nr_devices;
+void svmx_device_register(struct svmx_device *sdev);
+void svmx_device_unregister(unsigned int id);
 struct svmx_device *svmx_device_get(unsigned int id);
+struct svmx_device *svmx_page_device(struct page *page);
 bool svmx_device_owner_first(unsigned int id);
 bool svmx_owner_resident(void *owner);
-
-unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
-void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);
-int svmx_devmem_init(struct svmx_device *sdev, u64 bytes);
-void svmx_devmem_fini(struct svmx_device *sdev);
-struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int order,
-				      bool evict, enum svmx_evict_reason reason,
-				      struct svmx_counters *cnt);
-void svmx_block_shrink(struct svmx_block *block, unsigned int order);
-void svmx_block_put(struct svmx_block *block);
-void svmx_block_publish(struct svmx_block *block);
-void svmx_block_touch(struct svmx_block *block);
-int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt);
-int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt);
-u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
-void svmx_fault_inject_init(struct dentry *dir);
-bool svmx_fail_sysmem(void);
+bool svmx_with_ctx(struct svmx_device *sdev, struct mm_struct *mm,
+		   void (*fn)(struct svmx_ctx *ctx, void *arg), void *arg);
+void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *src);
+void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c);
+void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c);
+void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
 
 static inline u64 svmx_resident_pages(struct svmx_device *sdev)
 {
 	return atomic64_read(&sdev->resident);
 }
 
-static inline struct svmx_block *svmx_page_block(struct page *page)
-{
-	return page->zone_device_data;
-}
-
-struct svmx_device *svmx_page_device(struct page *page);
-
-/* The system page that holds a device page's contents. */
-static inline struct page *svmx_backing_page(struct page *page)
-{
-	struct svmx_block *block = svmx_page_block(page);
-
-	return block->backing + (page_to_pfn(page) - block->pfn);
-}
-
-void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c);
-void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *src);
-
 /* ---------------------------------------------------------------------
- * Migration (svmx_migrate.c)
+ * Region history and advice (svmx_region.c)
  */
 
-#if IS_ENABLED(CONFIG_KUNIT)
-int svmx_next_order(int order);
-#endif
-int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
-			   struct vm_area_struct *vma, unsigned long addr,
-			   unsigned int order, const struct svmx_span *limit,
-			   struct svmx_span *done, struct svmx_counters *cnt);
-int svmx_migrate_to_system(struct vm_area_struct *vma, unsigned long start,
-			   unsigned long end, struct svmx_counters *cnt);
-int svmx_migrate_hive_to_system(struct svmx_device *sdev,
-				struct vm_area_struct *vma, unsigned long start,
-				unsigned long end, struct page *fault_page,
-				struct svmx_counters *cnt);
-vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
-int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
-		     struct svmx_counters *cnt);
-
-/* ---------------------------------------------------------------------
- * Contexts, device faults, device page table (svmx_ctx.c, svmx_fault.c)
- */
-
-struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
-void svmx_ctx_destroy(struct svmx_ctx *ctx);
-void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
 int svmx_ctx_region_prepare(struct svmx_ctx *ctx, unsigned long addr,
 			    struct svmx_device *target);
 void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr);
@@ -549,6 +505,93 @@ u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
 int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);
 void svmx_advice_get(struct svmx_ctx *ctx, unsigned long addr,
 		     struct svmx_fault_info *info);
+
+/* ---------------------------------------------------------------------
+ * Device memory: the pool, blocks, refcounts, LRU (svmx_devmem.c)
+ */
+
+unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
+void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);
+int svmx_devmem_init(struct svmx_device *sdev, u64 bytes,
+		     const struct dev_pagemap_ops *ops);
+void svmx_devmem_fini(struct svmx_device *sdev);
+void svmx_devmem_page_free(struct page *page);
+u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
+struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
+					unsigned int order);
+void svmx_block_shrink(struct svmx_block *block, unsigned int order);
+void svmx_block_put(struct svmx_block *block);
+void svmx_block_publish(struct svmx_block *block);
+void svmx_block_requeue(struct svmx_block *block);
+void svmx_block_touch(struct svmx_block *block);
+void svmx_fault_inject_init(struct dentry *dir);
+bool svmx_fail_block(unsigned int order);
+bool svmx_fail_sysmem(void);
+
+static inline struct svmx_block *svmx_page_block(struct page *page)
+{
+	return page->zone_device_data;
+}
+
+/* The system page that holds a device page's contents. */
+static inline struct page *svmx_backing_page(struct page *page)
+{
+	struct svmx_block *block = svmx_page_block(page);
+
+	return block->backing + (page_to_pfn(page) - block->pfn);
+}
+
+/* ---------------------------------------------------------------------
+ * Migration machinery: migrate_vma both ways, copies, CPU faults
+ * (svmx_migrate.c).  It takes reserved blocks and never evicts.
+ */
+
+int svmx_next_order(int order);
+long svmx_movable_pages(struct svmx_device *target, struct vm_area_struct *vma,
+			struct svmx_span span, struct svmx_counters *cnt);
+int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
+			   struct vm_area_struct *vma, struct svmx_span span,
+			   struct svmx_block *block, struct svmx_counters *cnt);
+int svmx_migrate_to_system(struct vm_area_struct *vma, unsigned long start,
+			   unsigned long end, struct svmx_counters *cnt);
+int svmx_migrate_hive_to_system(struct svmx_device *sdev,
+				struct vm_area_struct *vma, unsigned long start,
+				unsigned long end, struct page *fault_page,
+				struct svmx_counters *cnt);
+int svmx_migrate_block_to_system(struct svmx_block *block, unsigned long *moved,
+				 unsigned int *passes, struct svmx_counters *cnt);
+vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf);
+
+/* ---------------------------------------------------------------------
+ * Eviction: victims, evicting a block, reserving a destination block
+ * (svmx_evict.c)
+ */
+
+struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int order,
+				      bool evict, enum svmx_evict_reason reason,
+				      struct svmx_counters *cnt);
+struct svmx_block *svmx_reserve_chunk(struct svmx_device *target,
+				      struct vm_area_struct *vma,
+				      struct svmx_span span,
+				      enum svmx_evict_reason reason,
+				      struct svmx_counters *cnt);
+int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
+		     struct svmx_counters *cnt);
+int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt);
+int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
+		   struct svmx_counters *cnt);
+
+/* ---------------------------------------------------------------------
+ * Contexts: bind, unbind, the MMU notifier (svmx_ctx.c)
+ */
+
+struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
+void svmx_ctx_destroy(struct svmx_ctx *ctx);
+
+/* ---------------------------------------------------------------------
+ * Device faults, MIGRATE and SNAPSHOT (svmx_fault.c)
+ */
 
 /**
  * struct svmx_fault - one entry of the device fault buffer
@@ -576,5 +619,17 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m);
 
 int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
 	      struct svmx_exec *e);
+
+/* ---------------------------------------------------------------------
+ * The ioctl layer, sysfs and debugfs (svmx_ioctl.c, svmx_sysfs.c,
+ * svmx_debugfs.c), used by module set-up (svmx_main.c)
+ */
+
+extern const struct file_operations svmx_fops;
+extern const struct attribute_group *svmx_groups[];
+void svmx_debugfs_create(void);
+void svmx_debugfs_remove(void);
+void svmx_debugfs_device_add(struct svmx_device *sdev);
+void svmx_debugfs_device_remove(struct svmx_device *sdev);
 
 #endif /* _SVMX_H */

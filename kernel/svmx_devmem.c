@@ -17,31 +17,8 @@
  * count reaches zero, however its pages were freed (migration back, process
  * exit, COW, eviction).
  *
- * Eviction picks a victim among the least recently used blocks (the policy
- * chooses), then migrates every page still using the block back to system
- * memory with migrate_device_range() on the block's own pfns: no mmap lock
- * and no knowledge of which ranges or processes use it.  Busy pages are
- * retried; a block that still has pages afterwards is reported, not waited
- * for, and goes back to the LRU tail with its age unchanged.
- */
-
-/**
- * DOC: Reserving a destination block
- *
- * A migration to the device reserves its destination block with
- * svmx_block_reserve() before migrate_vma_setup(), evicting if it must, and
- * only fills migrate.dst from the block once the source pages are
- * collected: no eviction (and no wait on evict_lock) ever happens while
- * source pages are locked and replaced by migration entries.
- *
- * Eviction for a block of order N works in two ways.  While fewer than 2^N
- * pages are free, the policy's victim among the least recently used blocks
- * goes.  Once enough pages are free but no naturally aligned hole of 2^N
- * pages is (smaller blocks fragment the pool), LRU victims would rarely
- * free an aligned hole; instead the aligned window whose blocks hold the
- * fewest resident pages is emptied, block by block, whatever their LRU
- * position.  Windows holding a block that is being filled or evicted are
- * skipped.
+ * This file calls nothing above it: the pagemap callbacks come from module
+ * set-up, and eviction (svmx_evict.c) works on the blocks from above.
  */
 
 /**
@@ -90,7 +67,9 @@
 #include "svmx_trace.h"
 
 static DECLARE_FAULT_ATTR(svmx_fail_block_alloc);
+
 static DECLARE_FAULT_ATTR(svmx_fail_backing_alloc);
+
 static DECLARE_FAULT_ATTR(svmx_fail_sysmem_alloc);
 
 /**
@@ -118,7 +97,22 @@ bool svmx_fail_sysmem(void)
 	return should_fail(&svmx_fail_sysmem_alloc, PAGE_SIZE);
 }
 
-static void svmx_devmem_page_free(struct page *page)
+/**
+ * svmx_fail_block() - whether to fail the reservation of one device block
+ * @order: the block's order
+ *
+ * Return: true when fail_block_alloc fires.
+ */
+bool svmx_fail_block(unsigned int order)
+{
+	return should_fail(&svmx_fail_block_alloc, PAGE_SIZE << order);
+}
+
+/**
+ * svmx_devmem_page_free() - dev_pagemap_ops.page_free: a device page is free
+ * @page: the page; its reference on its block is dropped
+ */
+void svmx_devmem_page_free(struct page *page)
 {
 	struct svmx_block *block = svmx_page_block(page);
 
@@ -126,19 +120,17 @@ static void svmx_devmem_page_free(struct page *page)
 	svmx_block_put(block);
 }
 
-static const struct dev_pagemap_ops svmx_devmem_ops = {
-	.page_free	= svmx_devmem_page_free,
-	.migrate_to_ram	= svmx_migrate_to_ram,
-};
-
 /**
  * svmx_devmem_init() - create a device's device-private memory
  * @sdev: the device; @sdev->owner must be set
  * @bytes: size, a multiple of 2 MiB
+ * @ops: the pagemap callbacks (page_free, migrate_to_ram), given by the
+ *	caller so that device memory calls nothing above it
  *
  * Return: 0 or a negative errno.
  */
-int svmx_devmem_init(struct svmx_device *sdev, u64 bytes)
+int svmx_devmem_init(struct svmx_device *sdev, u64 bytes,
+		     const struct dev_pagemap_ops *ops)
 {
 	struct resource *res;
 	void *addr;
@@ -152,7 +144,7 @@ int svmx_devmem_init(struct svmx_device *sdev, u64 bytes)
 	sdev->pagemap.range.start = res->start;
 	sdev->pagemap.range.end = res->end;
 	sdev->pagemap.nr_range = 1;
-	sdev->pagemap.ops = &svmx_devmem_ops;
+	sdev->pagemap.ops = ops;
 	sdev->pagemap.owner = sdev->owner;
 	addr = memremap_pages(&sdev->pagemap, numa_node_id());
 	if (IS_ERR(addr)) {
@@ -253,13 +245,19 @@ static void svmx_backing_free(struct page *backing, unsigned long from,
 		__free_page(backing + from++);
 }
 
-/*
- * A block of @order from the pool and its backing pages.  Return NULL when
- * the pool has no free aligned range of @order, ERR_PTR(-ENOMEM) when
- * system memory is short.
+/**
+ * svmx_block_try_alloc() - a block from the pool, without evicting
+ * @sdev: the device
+ * @order: the block's order
+ *
+ * The block comes with its backing pages and one reference, the caller's;
+ * it is not on the LRU until svmx_block_publish().
+ *
+ * Return: the block, NULL when the pool has no free aligned range of
+ * @order, or ERR_PTR(-ENOMEM) when system memory is short.
  */
-static struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
-					       unsigned int order)
+struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
+					unsigned int order)
 {
 	struct svmx_block *block;
 	unsigned long phys;
@@ -387,12 +385,15 @@ void svmx_block_publish(struct svmx_block *block)
 	spin_unlock(&sdev->lock);
 }
 
-/*
- * Put a victim that kept pages back on the LRU.  It goes to the tail, so
- * that the next evictor tries other blocks first, but keeps its epoch: its
- * age is that of its last access, not of the failed eviction.
+/**
+ * svmx_block_requeue() - put a victim that kept pages back on the LRU
+ * @block: the block, off the LRU
+ *
+ * It goes to the tail, so that the next evictor tries other blocks first,
+ * but keeps its epoch: its age is that of its last access, not of the
+ * failed eviction.
  */
-static void svmx_block_requeue(struct svmx_block *block)
+void svmx_block_requeue(struct svmx_block *block)
 {
 	struct svmx_device *sdev = block->sdev;
 
@@ -420,241 +421,4 @@ void svmx_block_touch(struct svmx_block *block)
 	if (!list_empty(&block->lru))
 		list_move_tail(&block->lru, &sdev->lru);
 	spin_unlock(&sdev->lock);
-}
-
-/*
- * Take a victim off the LRU with a reference, so that it is neither freed
- * nor picked by another evictor while we work on it.
- */
-static struct svmx_block *svmx_victim_take(struct svmx_device *sdev,
-					   struct svmx_counters *cnt)
-{
-	struct svmx_block *cand[SVMX_EVICT_CANDIDATES], *block;
-	struct svmx_victim info[SVMX_EVICT_CANDIDATES];
-	u64 epoch = atomic64_read(&sdev->epoch);
-	u32 nr = 0, pick;
-
-	spin_lock(&sdev->lock);
-	list_for_each_entry(block, &sdev->lru, lru) {
-		if (!refcount_inc_not_zero(&block->refs))
-			continue;
-		cand[nr] = block;
-		info[nr].age = epoch - block->epoch;
-		info[nr].pages = refcount_read(&block->refs) - 1;
-		info[nr].order = block->order;
-		if (++nr == SVMX_EVICT_CANDIDATES)
-			break;
-	}
-	spin_unlock(&sdev->lock);
-	if (!nr)
-		return NULL;
-
-	pick = svmx_policy_victim(sdev, info, nr, cnt);
-	spin_lock(&sdev->lock);
-	list_del_init(&cand[pick]->lru);
-	spin_unlock(&sdev->lock);
-	while (nr--)
-		if (nr != pick)
-			svmx_block_put(cand[nr]);
-	return cand[pick];
-}
-
-/* Evict a victim taken off the LRU; evict_lock held.  Drops the reference. */
-static int svmx_evict_taken(struct svmx_block *block,
-			    enum svmx_evict_reason reason,
-			    struct svmx_counters *cnt)
-{
-	int ret = svmx_evict_block(block, reason, cnt);
-
-	if (ret && refcount_read(&block->refs) > 1)
-		svmx_block_requeue(block);
-	svmx_block_put(block);
-	return ret;
-}
-
-/**
- * svmx_evict_one() - evict the policy's victim among the LRU blocks
- * @sdev: the device
- * @reason: why, for the counters and the trace
- * @cnt: counters of the caller
- *
- * Return: 0 when a block was fully evicted, -EBUSY or -ENOMEM when pages
- * stayed (the block goes back to the LRU tail, its age unchanged), -ENOENT
- * when there is nothing to evict.
- */
-int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt)
-{
-	struct svmx_block *block;
-	int ret;
-
-	mutex_lock(&sdev->evict_lock);
-	block = svmx_victim_take(sdev, cnt);
-	ret = block ? svmx_evict_taken(block, reason, cnt) : -ENOENT;
-	mutex_unlock(&sdev->evict_lock);
-	return ret;
-}
-
-/*
- * Choose the naturally aligned window of 2^@order pages whose blocks hold
- * the fewest resident pages, skipping windows with a block that is not on
- * the LRU (being filled or evicted); sdev->lock held.  Blocks are walked in
- * address order; a block larger than a window starts one and empties it
- * (and the windows it covers) on its own.  Return the window's first
- * index, or ULONG_MAX.
- */
-static unsigned long svmx_hole_pick(struct svmx_device *sdev, unsigned int order,
-				    u64 *best_pages)
-{
-	unsigned long idx, win = ULONG_MAX, best = ULONG_MAX;
-	struct svmx_block *block;
-	bool blocked = false;
-	u64 pages = 0;
-
-	*best_pages = U64_MAX;
-	xa_for_each(&sdev->blocks, idx, block) {
-		if (idx >> order != win) {
-			if (win != ULONG_MAX && !blocked && pages < *best_pages) {
-				best = win;
-				*best_pages = pages;
-			}
-			win = idx >> order;
-			blocked = false;
-			pages = 0;
-		}
-		if (list_empty(&block->lru) || !refcount_read(&block->refs))
-			blocked = true;
-		else
-			pages += refcount_read(&block->refs);
-	}
-	if (win != ULONG_MAX && !blocked && pages < *best_pages) {
-		best = win;
-		*best_pages = pages;
-	}
-	return best == ULONG_MAX ? ULONG_MAX : best << order;
-}
-
-/*
- * Empty the cheapest aligned window of 2^@order pages (see DOC: Reserving
- * a destination block).  Return 0 when all its blocks were evicted, -EBUSY
- * or -ENOMEM when one kept pages, -ENOENT when no window can be emptied.
- */
-static int svmx_evict_hole(struct svmx_device *sdev, unsigned int order,
-			   enum svmx_evict_reason reason,
-			   struct svmx_counters *cnt)
-{
-	unsigned long first, idx, nr = 0, i;
-	struct svmx_block **victims, *block;
-	u64 pages;
-	int ret = 0, err;
-
-	/* A window holds at most 2^order blocks. */
-	victims = kvmalloc_array(1UL << order, sizeof(*victims), GFP_KERNEL);
-	if (!victims)
-		return -ENOMEM;
-	mutex_lock(&sdev->evict_lock);
-	spin_lock(&sdev->lock);
-	first = svmx_hole_pick(sdev, order, &pages);
-	if (first != ULONG_MAX) {
-		xa_for_each_range(&sdev->blocks, idx, block, first,
-				  first + (1UL << order) - 1) {
-			if (!refcount_inc_not_zero(&block->refs))
-				continue;
-			list_del_init(&block->lru);
-			victims[nr++] = block;
-		}
-	}
-	spin_unlock(&sdev->lock);
-	if (nr)
-		trace_svmx_evict_hole(sdev->id, sdev->pfn_first + first, order,
-				      nr, pages);
-	for (i = 0; i < nr; i++) {
-		err = svmx_evict_taken(victims[i], reason, cnt);
-		if (err)
-			ret = err;
-	}
-	mutex_unlock(&sdev->evict_lock);
-	kvfree(victims);
-	return nr ? ret : -ENOENT;
-}
-
-/**
- * svmx_block_reserve() - reserve a destination block before a migration
- * @sdev: the device
- * @order: block order
- * @evict: evict when no block of @order is free (see DOC: Reserving a
- *	destination block); otherwise fail with -EAGAIN
- * @reason: why eviction is needed, for the counters and the trace
- * @cnt: counters of the caller (evictions are added)
- *
- * Called before migrate_vma_setup(), never with source pages collected.
- * The new block holds one reference, the caller's, and is not on the LRU
- * until svmx_block_publish().
- *
- * Return: the block; ERR_PTR(-EAGAIN) when none is free and @evict is
- * false; ERR_PTR(-ENOSPC) when none of @order can be had even after
- * evicting (or fail_block_alloc fired); ERR_PTR(-ENOMEM) when system
- * memory (backing pages, bookkeeping) is short.  The caller falls back to
- * a smaller order.
- */
-struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int order,
-				      bool evict, enum svmx_evict_reason reason,
-				      struct svmx_counters *cnt)
-{
-	u64 size = PAGE_SIZE << order, evictions = cnt->evictions;
-	struct svmx_block *block;
-	unsigned long tries;
-	int err = -ENOSPC, ret;
-
-	if (should_fail(&svmx_fail_block_alloc, size))
-		goto fail;
-	for (tries = 0; ; tries++) {
-		block = svmx_block_try_alloc(sdev, order);
-		if (!IS_ERR_OR_NULL(block))
-			return block;
-		if (IS_ERR(block)) {
-			err = PTR_ERR(block);
-			goto fail;
-		}
-		if (!evict)
-			return ERR_PTR(-EAGAIN);
-		if (tries > sdev->npages >> order)
-			break;
-		if (svmx_devmem_free_bytes(sdev) >= size)
-			ret = svmx_evict_hole(sdev, order, reason, cnt);
-		else
-			ret = svmx_evict_one(sdev, reason, cnt);
-		if (ret == -ENOENT)
-			break;
-	}
-fail:
-	trace_svmx_block_alloc_fail(sdev->id, order, err,
-				    cnt->evictions - evictions);
-	return ERR_PTR(err);
-}
-
-/**
- * svmx_evict_all() - evict every block of a device
- * @sdev: the device
- * @reason: why, for the counters and the trace
- * @cnt: counters of the caller
- *
- * Bounded: each block is tried once (busy ones go to the tail).
- *
- * Return: 0 when the device holds no block any more, -EBUSY otherwise.
- */
-int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt)
-{
-	u64 budget;
-
-	spin_lock(&sdev->lock);
-	budget = sdev->nr_blocks;
-	spin_unlock(&sdev->lock);
-	while (budget-- && svmx_evict_one(sdev, reason, cnt) != -ENOENT)
-		;
-	spin_lock(&sdev->lock);
-	budget = sdev->nr_blocks;
-	spin_unlock(&sdev->lock);
-	return budget ? -EBUSY : 0;
 }

@@ -266,22 +266,47 @@ bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
 }
 
 /*
- * Migrate the chunk around @addr to @target for @ctx (see
- * svmx_migrate_to_device()), after making its region ready: the region's
- * history slot is what unbinding gives back, so without it (-ENOMEM)
- * nothing moves.
+ * Migrate the chunk of @order around @addr to @target for @ctx: make the
+ * region's history slot ready (it is what unbinding gives back, so without
+ * it nothing moves), reserve the destination block - evicting for room if
+ * need be - and only then collect and migrate.  When no block can be had
+ * even after eviction, the chunk shrinks to 64 KiB, then to the single
+ * page.  @limit clips the chunk as well as the VMA (an explicit or policy
+ * prefetch moves no more than was asked; evictions for it count as
+ * prefetch evictions), or is NULL for a device fault.  *@done is the span
+ * attempted.  Return 0 (also when nothing would move) or -ENOMEM when not
+ * even a one-page block could be had; the caller maps the pages where they
+ * are.
  */
 static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
 			      struct vm_area_struct *vma, unsigned long addr,
 			      unsigned int order, const struct svmx_span *limit,
 			      struct svmx_span *done, struct svmx_counters *cnt)
 {
-	int ret = svmx_ctx_region_prepare(ctx, addr, target);
+	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
+						SVMX_EVICT_PRESSURE;
+	unsigned long lo = vma->vm_start, hi = vma->vm_end;
+	struct svmx_block *block = ERR_PTR(-ENOSPC);
+	int o, ret;
 
+	ret = svmx_ctx_region_prepare(ctx, addr, target);
 	if (ret)
 		return ret;
-	return svmx_migrate_to_device(ctx, target, vma, addr, order, limit,
-				      done, cnt);
+	if (limit) {
+		lo = max(lo, limit->start);
+		hi = min(hi, limit->end);
+	}
+	for (o = order; o >= 0; o = svmx_next_order(o)) {
+		*done = svmx_chunk_around(addr, o, lo, hi);
+		block = svmx_reserve_chunk(target, vma, *done, reason, cnt);
+		if (!block)
+			return 0;	/* nothing would move */
+		if (!IS_ERR(block))
+			break;
+	}
+	if (IS_ERR(block))
+		return -ENOMEM;
+	return svmx_migrate_to_device(ctx, target, vma, *done, block, cnt);
 }
 
 /*

@@ -294,7 +294,7 @@ static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
  *
  * Return: the next order to try, or -1 after the single page.
  */
-VISIBLE_IF_KUNIT int svmx_next_order(int order)
+int svmx_next_order(int order)
 {
 	if (order > SVMX_MID_ORDER)
 		return SVMX_MID_ORDER;
@@ -302,96 +302,67 @@ VISIBLE_IF_KUNIT int svmx_next_order(int order)
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_next_order);
 
-/*
- * Reserve the destination block of @span before anything is collected.
- * When device memory is full, the chunk is collected once and put back to
- * count its movable pages: no eviction for a chunk that is already on the
- * device or cannot move.  Return the block, NULL when nothing would move,
- * or an ERR_PTR (the caller tries the next order).
+/**
+ * svmx_movable_pages() - how many pages of a span would move to a device
+ * @target: the device
+ * @vma: the VMA holding @span; mmap lock held for read
+ * @span: the span
+ * @cnt: counters of the caller (the collection is traced as a migration
+ *	that moved nothing)
+ *
+ * Collects the span and puts every page back, to learn whether a chunk
+ * that is already on the device or cannot move needs room at all.
+ *
+ * Return: the number of pages, -EINVAL when the VMA cannot migrate
+ * (hugetlb, VM_SPECIAL, DAX) or another negative errno.
  */
-static struct svmx_block *svmx_reserve_chunk(struct svmx_device *target,
-					     struct vm_area_struct *vma,
-					     struct svmx_span span,
-					     enum svmx_evict_reason reason,
-					     struct svmx_counters *cnt)
+long svmx_movable_pages(struct svmx_device *target, struct vm_area_struct *vma,
+			struct svmx_span span, struct svmx_counters *cnt)
 {
-	unsigned long npages = (span.end - span.start) >> PAGE_SHIFT, movable;
-	struct svmx_block *block;
+	unsigned long movable;
 	struct svmx_mig mig;
 	int ret;
 
-	block = svmx_block_reserve(target, order_base_2(npages), false, reason,
-				   cnt);
-	if (PTR_ERR_OR_ZERO(block) != -EAGAIN)
-		return block;
 	ret = svmx_collect_system(&mig, target, vma, span);
-	if (ret == -EINVAL)
-		return NULL;	/* hugetlb, VM_SPECIAL, DAX: cannot move */
 	if (ret)
-		return ERR_PTR(ret);
+		return ret;
 	mig.collected = mig.args.cpages;
 	movable = mig.collected ? svmx_count_movable(&mig) : 0;
 	svmx_restore(&mig);
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
 	svmx_mig_free(&mig);
-	if (!movable)
-		return NULL;
-	return svmx_block_reserve(target, order_base_2(movable), true, reason, cnt);
+	return movable;
 }
 
 /**
- * svmx_migrate_to_device() - migrate the chunk around an address to a device
+ * svmx_migrate_to_device() - migrate a span into a reserved block
  * @ctx: the binding the migration is for (region history)
  * @target: destination device (the faulting device or a hive peer)
- * @vma: VMA holding @addr; mmap lock held for read
- * @addr: address the chunk is built around
- * @order: chunk order wanted
- * @limit: the chunk is clipped to this span as well as to @vma (an
- *	explicit or policy prefetch moves no more than was asked), or NULL
- *	for a device fault; evictions for room count as prefetch or
- *	pressure evictions accordingly
- * @done: set to the span actually attempted
+ * @vma: VMA holding @span; mmap lock held for read
+ * @span: the chunk, within @vma
+ * @block: the destination, from svmx_block_reserve(); its reservation
+ *	reference is consumed
  * @cnt: counters of the caller
  *
- * The destination block is reserved before the chunk is collected.  When
- * no block for the chunk can be had even after eviction, the chunk shrinks
- * to 64 KiB, then to the single page.
+ * The block was reserved before anything is collected, so nothing here
+ * evicts or waits for an evictor while source pages are locked.  The block
+ * shrinks to the pages that move; pages that cannot move stay where they
+ * are.
  *
  * Return: 0 (including when nothing could be collected or the VMA cannot
- * migrate at all), or -ENOMEM when not even a one-page block could be had
- * or memory for the migration arrays is short (the caller maps the pages
- * where they are).
+ * migrate at all), or -ENOMEM when memory for the migration arrays is
+ * short (the caller maps the pages where they are).
  */
 int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
-			   struct vm_area_struct *vma, unsigned long addr,
-			   unsigned int order, const struct svmx_span *limit,
-			   struct svmx_span *done, struct svmx_counters *cnt)
+			   struct vm_area_struct *vma, struct svmx_span span,
+			   struct svmx_block *block, struct svmx_counters *cnt)
 {
-	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
-						SVMX_EVICT_PRESSURE;
-	unsigned long lo = vma->vm_start, hi = vma->vm_end;
-	struct svmx_block *block = ERR_PTR(-ENOSPC);
 	unsigned long movable;
 	struct svmx_mig mig;
-	int o, ret;
+	int ret;
 
 	mmap_assert_locked(vma->vm_mm);
-	if (limit) {
-		lo = max(lo, limit->start);
-		hi = min(hi, limit->end);
-	}
-	for (o = order; o >= 0; o = svmx_next_order(o)) {
-		*done = svmx_chunk_around(addr, o, lo, hi);
-		block = svmx_reserve_chunk(target, vma, *done, reason, cnt);
-		if (!block)
-			return 0;	/* nothing would move */
-		if (!IS_ERR(block))
-			break;
-	}
-	if (IS_ERR(block))
-		return -ENOMEM;
-
-	ret = svmx_collect_system(&mig, target, vma, *done);
+	ret = svmx_collect_system(&mig, target, vma, span);
 	if (ret) {
 		svmx_block_put(block);
 		return ret == -EINVAL ? 0 : ret;
@@ -402,7 +373,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 		/* Nothing to move: already on a device, or unmovable. */
 		svmx_restore(&mig);
 		svmx_block_put(block);
-		svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
+		svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
 		svmx_mig_free(&mig);
 		return 0;
 	}
@@ -415,9 +386,9 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 
 	svmx_block_publish(block);
 	svmx_block_put(block);	/* the reservation's reference */
-	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, done->start, cnt);
+	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
 	if (mig.migrated)
-		svmx_ctx_region_migrated(ctx, done->start, SVMX_DIR_TO_DEVICE, cnt);
+		svmx_ctx_region_migrated(ctx, span.start, SVMX_DIR_TO_DEVICE, cnt);
 	svmx_mig_free(&mig);
 	return 0;
 }
@@ -628,51 +599,33 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	return ret ? VM_FAULT_SIGBUS : 0;
 }
 
-/* Count an eviction attempt by its reason. */
-static void svmx_evict_count(struct svmx_counters *cnt,
-			     enum svmx_evict_reason reason, bool failed)
-{
-	cnt->evictions++;
-	switch (reason) {
-	case SVMX_EVICT_PRESSURE:
-		cnt->evictions_pressure++;
-		break;
-	case SVMX_EVICT_PREFETCH:
-		cnt->evictions_prefetch++;
-		break;
-	case SVMX_EVICT_REQUEST:
-		cnt->evictions_request++;
-		break;
-	}
-	if (failed)
-		cnt->evictions_failed++;
-}
-
 /**
- * svmx_evict_block() - migrate every page of a block back to system memory
+ * svmx_migrate_block_to_system() - migrate every page of a block back
  * @block: the block; the caller holds a reference
- * @reason: why, for the counters and the trace
- * @cnt: counters of the caller
+ * @moved: out: pages moved
+ * @passes: out: passes over the block's pages
+ * @cnt: counters of the caller (pages and bytes to system, copies)
  *
  * Uses the block's own pfns (migrate_device_range()), so no mmap lock and
- * no knowledge of the owning ranges is needed.  Pages that are busy (locked
- * by a concurrent migration or fault) are retried a few times.
+ * no knowledge of the owning ranges is needed.  Pages that are busy
+ * (locked by a concurrent migration or fault) are retried, up to
+ * SVMX_EVICT_RETRIES passes.
  *
  * Return: 0 when the block holds no page any more; otherwise -ENOMEM when
  * the last pass could not get system pages for some of them, -EBUSY when
- * they were busy (both traced by svmx_evict_fail).
+ * they were busy.
  */
-int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
-		     struct svmx_counters *cnt)
+int svmx_migrate_block_to_system(struct svmx_block *block, unsigned long *moved,
+				 unsigned int *passes, struct svmx_counters *cnt)
 {
 	struct svmx_device *sdev = block->sdev;
 	unsigned long npages = 1UL << block->order;
-	unsigned long moved = 0;
-	unsigned int attempt, left;
-	struct svmx_mig mig;
 	gfp_t gfp = GFP_HIGHUSER_MOVABLE | __GFP_NOWARN;
+	unsigned int attempt;
+	struct svmx_mig mig;
 	int ret = 0;
 
+	*moved = 0;
 	if (svmx_mig_alloc(&mig, npages))
 		return -ENOMEM;
 	for (attempt = 0; refcount_read(&block->refs) > 1; attempt++) {
@@ -691,20 +644,12 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 						     mig.wanted, mig.nomem, 0);
 		svmx_copy_to_system(&mig, src, dst, npages);
 		migrate_device_pages(src, dst, npages);
-		moved += svmx_mig_count(src, dst, npages);
+		*moved += svmx_mig_count(src, dst, npages);
 		migrate_device_finalize(src, dst, npages);
 	}
-	left = refcount_read(&block->refs) - 1;
-	mig.migrated = moved;
-	svmx_evict_count(cnt, reason, ret);
-	cnt->evicted_pages += moved;
-	cnt->modeled_ns += sdev->cost.evict_block_ns;
+	*passes = attempt;
+	mig.migrated = *moved;
 	svmx_mig_done(&mig, sdev, SVMX_DIR_TO_SYSTEM, block->pfn << PAGE_SHIFT, cnt);
-	trace_svmx_evict(sdev->id, block->pfn, block->order, moved, left, reason,
-			 ret);
-	if (ret)
-		trace_svmx_evict_fail(sdev->id, block->pfn, block->order, left,
-				      attempt, reason, ret);
 	svmx_mig_free(&mig);
 	return ret;
 }
