@@ -65,10 +65,7 @@ FIXTURE_SETUP(access)
 	self->ps = svmx_page_size();
 	self->size = REGION_SIZE;
 	self->npages = self->size / self->ps;
-	self->fd = svmx_open_bound(DEV);
-	if (self->fd == -ENOENT)
-		SKIP(return, "/dev/svmx%d not present", DEV);
-	ASSERT_GE(self->fd, 0);
+	SVMX_OPEN_BOUND_OR_SKIP(self->fd, DEV);
 
 	switch (variant->kind) {
 	case KIND_ANON:

@@ -26,10 +26,7 @@ FIXTURE(exec)
 FIXTURE_SETUP(exec)
 {
 	self->ps = svmx_page_size();
-	self->fd = svmx_open_bound(DEV);
-	if (self->fd == -ENOENT)
-		SKIP(return, "/dev/svmx%d not present", DEV);
-	ASSERT_GE(self->fd, 0);
+	SVMX_OPEN_BOUND_OR_SKIP(self->fd, DEV);
 }
 
 FIXTURE_TEARDOWN(exec)

@@ -55,6 +55,18 @@ static inline int svmx_open_bound(int dev)
 	return fd;
 }
 
+/*
+ * In a FIXTURE_SETUP: open /dev/svmx@dev bound to this process into @fd;
+ * SKIP the test when the device does not exist.
+ */
+#define SVMX_OPEN_BOUND_OR_SKIP(fd, dev)					\
+	do {								\
+		(fd) = svmx_open_bound(dev);				\
+		if ((fd) == -ENOENT)					\
+			SKIP(return, "/dev/svmx%d not present", (dev));	\
+		ASSERT_GE((fd), 0);					\
+	} while (0)
+
 static inline int svmx_get_version(int fd, struct svmx_version *v)
 {
 	memset(v, 0, sizeof(*v));

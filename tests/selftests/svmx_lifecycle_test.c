@@ -25,10 +25,7 @@ FIXTURE(life)
 FIXTURE_SETUP(life)
 {
 	self->ps = svmx_page_size();
-	self->fd = svmx_open_bound(0);
-	if (self->fd == -ENOENT)
-		SKIP(return, "/dev/svmx0 not present");
-	ASSERT_GE(self->fd, 0);
+	SVMX_OPEN_BOUND_OR_SKIP(self->fd, 0);
 	self->probe = svmx_open(0);
 	ASSERT_GE(self->probe, 0);
 }

@@ -246,10 +246,7 @@ FIXTURE_SETUP(reclaim)
 	self->file = -1;
 	self->mem = NULL;
 	self->src = NULL;
-	self->fd = svmx_open_bound(DEV);
-	if (self->fd == -ENOENT)
-		SKIP(return, "/dev/svmx%d not present", DEV);
-	ASSERT_GE(self->fd, 0);
+	SVMX_OPEN_BOUND_OR_SKIP(self->fd, DEV);
 	if (geteuid())
 		SKIP(return, "needs root: sets up swap or a loop-mounted ext4");
 	/*

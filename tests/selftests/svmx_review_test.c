@@ -29,10 +29,7 @@ FIXTURE(review)
 FIXTURE_SETUP(review)
 {
 	self->ps = svmx_page_size();
-	self->fd = svmx_open_bound(0);
-	if (self->fd == -ENOENT)
-		SKIP(return, "/dev/svmx0 not present");
-	ASSERT_GE(self->fd, 0);
+	SVMX_OPEN_BOUND_OR_SKIP(self->fd, 0);
 	ASSERT_EQ(0, svmx_get_version(self->fd, &self->v));
 }
 
