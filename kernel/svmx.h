@@ -389,7 +389,9 @@ struct svmx_victim {
  * the answer, and uses the built-in default's answer instead when the
  * policy has no callback (silently), or returns an error or answers out of
  * range (counted in policy_fallbacks, traced as svmx_policy fallback=1).  Callbacks
- * run under rcu_read_lock() and must not sleep.
+ * run under rcu_read_lock() and must not sleep.  Each answer a callback
+ * fills holds the built-in default's answer when it is called, so a
+ * callback sets only what it decides.
  */
 struct svmx_policy_ops {
 	/**

@@ -9,6 +9,9 @@
  * the active policy lacks the callback, fails, or answers out of range,
  * the built-in default answers instead; a failed or rejected answer is
  * counted in policy_fallbacks and traced (svmx:svmx_policy fallback=1).
+ * Every answer a callback gets to fill already holds the built-in
+ * default's answer, so a policy sets only the fields it decides and never
+ * hands uninitialised memory to the validation.
  * Only the built-in default exists so far; BPF struct_ops policies will
  * plug in through svmx_policy_install(), which the KUnit suite already
  * uses to check these rules with misbehaving policies.
@@ -112,7 +115,8 @@ static void svmx_policy_fallback(struct svmx_counters *cnt)
  * svmx_policy_fault() - placement and granularity of a device fault
  * @sdev: faulting device
  * @info: the fault
- * @d: the decision, always valid on return
+ * @d: the decision, always valid on return; the policy's callback finds
+ *	the default's decision in it
  * @cnt: counters of the caller
  */
 void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
@@ -122,6 +126,7 @@ void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *i
 	bool fallback = false;
 	int ret = -ENOENT;
 
+	svmx_default_fault(info, d);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->fault)
@@ -153,9 +158,10 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 	int ret = -ENOENT;
 	u32 i;
 
+	memset(p, 0, sizeof(*p));
+	svmx_default_prefetch(info, p);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
-	p->nr = 0;
 	if (ops->prefetch)
 		ret = ops->prefetch(info, p);
 	if (!ret && p->nr > SVMX_MAX_PREFETCH)
@@ -191,8 +197,9 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
 	int ret = -ENOENT;
-	u32 order = 0;
+	u32 order;
 
+	svmx_default_cpu_fault(info, &order);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->cpu_fault)
@@ -225,8 +232,9 @@ u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
 	int ret = -ENOENT;
-	u32 pick = 0;
+	u32 pick;
 
+	svmx_default_select_victim(cand, nr, &pick);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->select_victim)
