@@ -23,6 +23,7 @@
 #include <linux/uaccess.h>
 
 #include "svmx.h"
+#include "svmx_bpf.h"
 
 #define CREATE_TRACE_POINTS
 #include "svmx_trace.h"
@@ -732,6 +733,10 @@ static int __init svmx_init(void)
 	svmx_debugfs_root = debugfs_create_dir("svmx", NULL);
 	debugfs_create_file("copybench", 0600, svmx_debugfs_root, NULL,
 			    &svmx_copybench_fops);
+	i = 0;
+	ret = svmx_bpf_init(svmx_debugfs_root);
+	if (ret)
+		goto err_destroy;
 	for (i = 0; i < svmx_nr_devices; i++) {
 		ret = svmx_device_create(i);
 		if (ret)
@@ -747,6 +752,7 @@ static int __init svmx_init(void)
 err_destroy:
 	while (i--)
 		svmx_device_destroy(i);
+	svmx_bpf_exit();
 	debugfs_remove_recursive(svmx_debugfs_root);
 	return ret;
 }
@@ -758,6 +764,7 @@ static void __exit svmx_exit(void)
 	svmx_devices_unpublish();
 	for (i = 0; i < svmx_nr_devices; i++)
 		svmx_device_destroy(i);
+	svmx_bpf_exit();
 	debugfs_remove_recursive(svmx_debugfs_root);
 	pr_info("svmx: unloaded\n");
 }
