@@ -20,6 +20,8 @@
 #include "kselftest_harness.h"
 #include "svmx_helpers.h"
 
+#include "bad_sleep.skel.h"
+#include "bad_write.skel.h"
 #include "default.skel.h"
 #include "error.skel.h"
 #include "invalid.skel.h"
@@ -378,6 +380,25 @@ TEST_F(bpf, update_replaces_policy)
 	EXPECT_NE(NULL, strstr(policy_report(), "last_exit default kind=unregistered"));
 	pol_sysmem__destroy(sys);
 	pol_default__destroy(def);
+}
+
+/*
+ * The kernel refuses a policy that writes outside its answer, and a
+ * sleepable decision callback; nothing gets attached.
+ */
+TEST_F(bpf, verifier_refuses_bad_policies)
+{
+	struct pol_bad_write *w;
+	struct pol_bad_sleep *s;
+
+	libbpf_set_print(NULL);	/* the verifier's refusal log is expected */
+	w = pol_bad_write__open_and_load();
+	EXPECT_EQ(NULL, w);
+	pol_bad_write__destroy(w);
+	s = pol_bad_sleep__open_and_load();
+	EXPECT_EQ(NULL, s);
+	pol_bad_sleep__destroy(s);
+	EXPECT_NE(NULL, strstr(policy_report(), "attached none"));
 }
 
 /* A process without CAP_BPF and CAP_SYS_ADMIN cannot attach a policy. */
