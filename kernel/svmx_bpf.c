@@ -9,7 +9,9 @@
  * with svmx_policy_install().  The svmx_policy_*() wrappers keep doing
  * what they do for every policy: fill each answer with the built-in
  * default's first, validate what comes back, and use the default's answer
- * when the BPF one is out of range.  The BPF side only ever writes the
+ * when the BPF one is out of range.  A callback the BPF policy leaves out
+ * returns 0 with the default's answer untouched, so it is not counted as
+ * a fallback.  The BPF side only ever writes the
  * answer fields of its context (svmx_bpf_btf_struct_access()).
  *
  * One BPF policy is attached at a time; attaching a second one fails with
@@ -210,7 +212,7 @@ static int svmx_bpf_fault(const struct svmx_fault_info *info,
 	int ret;
 
 	if (!s || !s->ops->fault)
-		return -ENOENT;
+		return 0;	/* keep the default's answer */
 	ctx.info = *info;
 	ctx.answer = *d;
 	atomic64_inc(&s->calls[SVMX_CB_FAULT]);
@@ -227,7 +229,7 @@ static int svmx_bpf_cpu_fault(const struct svmx_cpu_fault_info *info, u32 *order
 	int ret;
 
 	if (!s || !s->ops->cpu_fault)
-		return -ENOENT;
+		return 0;	/* keep the default's answer */
 	ctx.info = *info;
 	ctx.order = *order;
 	atomic64_inc(&s->calls[SVMX_CB_CPU_FAULT]);
@@ -245,7 +247,7 @@ static int svmx_bpf_select_victim(const struct svmx_victim *cand, u32 nr,
 	int ret;
 
 	if (!s || !s->ops->evict)
-		return -ENOENT;
+		return 0;	/* keep the default's answer */
 	nr = min_t(u32, nr, SVMX_EVICT_CANDIDATES);
 	ctx.nr = nr;
 	memcpy(ctx.cand, cand, nr * sizeof(*cand));
@@ -268,8 +270,7 @@ static void svmx_bpf_rejected(enum svmx_policy_hook hook, int err)
 	u64 invalid = 0;
 	int i;
 
-	/* -ENOENT: the callback is left out or the policy is going. */
-	if (!s || cb == SVMX_CB_NR || err == -ENOENT)
+	if (!s || cb == SVMX_CB_NR)
 		return;
 	if (err) {
 		atomic64_inc(&s->errors[cb]);

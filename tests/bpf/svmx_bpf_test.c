@@ -196,6 +196,41 @@ TEST_F(bpf, sysmem_migrates_nothing)
 	free(snap);
 }
 
+/*
+ * sysmem leaves cpu_fault out: CPU faults on device memory take the
+ * default's answer (the 2 MiB chunk comes back) and count no fallback.
+ */
+TEST_F(bpf, left_out_callback_counts_nothing)
+{
+	size_t size = 4 * MIB;
+	unsigned long n = size / self->ps;
+	struct svmx_stats s0, s1;
+	struct pol_sysmem *skel;
+	struct bpf_link *link;
+	char *mem;
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 12);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SELF, NULL));
+	skel = pol_sysmem__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.sysmem_ops);
+	ASSERT_NE(NULL, link);
+
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &s0));
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 12));
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &s1));
+	EXPECT_EQ(2, s1.ctx.cpu_faults - s0.ctx.cpu_faults);
+	EXPECT_EQ(n, s1.ctx.pages_to_system - s0.ctx.pages_to_system);
+	EXPECT_EQ(0, s1.ctx.policy_fallbacks - s0.ctx.policy_fallbacks);
+	EXPECT_EQ(0, report_value("  cpu_fault", "calls"));
+
+	bpf_link__destroy(link);
+	pol_sysmem__destroy(skel);
+	munmap(mem, size);
+}
+
 /* The BPF twin of the default decides exactly as the built-in one. */
 TEST_F(bpf, default_twin_same_counters)
 {
