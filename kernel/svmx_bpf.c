@@ -97,7 +97,7 @@ static DECLARE_WORK(svmx_bpf_eject_work, svmx_bpf_eject_workfn);
 static const enum svmx_bpf_cb svmx_bpf_hook_cb[] = {
 	[SVMX_HOOK_FAULT]	= SVMX_CB_FAULT,
 	[SVMX_HOOK_CPU_FAULT]	= SVMX_CB_CPU_FAULT,
-	[SVMX_HOOK_PREFETCH]	= SVMX_CB_NR,
+	[SVMX_HOOK_PREFETCH]	= SVMX_CB_PREFETCH,
 	[SVMX_HOOK_VICTIM]	= SVMX_CB_EVICT,
 };
 
@@ -222,6 +222,26 @@ static int svmx_bpf_fault(const struct svmx_fault_info *info,
 	return ret;
 }
 
+static int svmx_bpf_prefetch(const struct svmx_fault_info *info,
+			     struct svmx_prefetch *p)
+{
+	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
+	int (*cb)(struct svmx_prefetch_ctx *ctx);	/* prefetch() is a macro */
+	struct svmx_prefetch_ctx ctx;
+	int ret;
+
+	cb = s ? s->ops->prefetch : NULL;
+	if (!cb)
+		return 0;	/* keep the default's answer */
+	ctx.info = *info;
+	ctx.answer = *p;
+	atomic64_inc(&s->calls[SVMX_CB_PREFETCH]);
+	ret = cb(&ctx);
+	if (!ret)
+		*p = ctx.answer;
+	return ret;
+}
+
 static int svmx_bpf_cpu_fault(const struct svmx_cpu_fault_info *info, u32 *order)
 {
 	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
@@ -286,6 +306,7 @@ static void svmx_bpf_rejected(enum svmx_policy_hook hook, int err)
 
 static struct svmx_policy_ops svmx_bpf_policy = {
 	.fault		= svmx_bpf_fault,
+	.prefetch	= svmx_bpf_prefetch,
 	.cpu_fault	= svmx_bpf_cpu_fault,
 	.select_victim	= svmx_bpf_select_victim,
 	.rejected	= svmx_bpf_rejected,
@@ -338,6 +359,7 @@ BTF_ID_LIST(svmx_bpf_ctx_ids)
 BTF_ID(struct, svmx_fault_ctx)
 BTF_ID(struct, svmx_cpu_fault_ctx)
 BTF_ID(struct, svmx_evict_ctx)
+BTF_ID(struct, svmx_prefetch_ctx)
 
 static bool svmx_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 				     const struct bpf_prog *prog,
@@ -360,6 +382,9 @@ static int svmx_bpf_btf_struct_access(struct bpf_verifier_log *log,
 	} else if (t == svmx_bpf_ctx_types[SVMX_CB_CPU_FAULT]) {
 		start = offsetof(struct svmx_cpu_fault_ctx, order);
 		end = offsetofend(struct svmx_cpu_fault_ctx, order);
+	} else if (t == svmx_bpf_ctx_types[SVMX_CB_PREFETCH]) {
+		start = offsetof(struct svmx_prefetch_ctx, answer);
+		end = offsetofend(struct svmx_prefetch_ctx, answer);
 	} else if (t == svmx_bpf_ctx_types[SVMX_CB_EVICT]) {
 		start = offsetof(struct svmx_evict_ctx, pick);
 		end = offsetofend(struct svmx_evict_ctx, pick);
@@ -538,12 +563,14 @@ out:
 /* Stubs for the BPF trampolines' indirect-call checks (CFI); never run. */
 static int svmx_ops_fault_stub(struct svmx_fault_ctx *ctx) { return 0; }
 static int svmx_ops_cpu_fault_stub(struct svmx_cpu_fault_ctx *ctx) { return 0; }
+static int svmx_ops_prefetch_stub(struct svmx_prefetch_ctx *ctx) { return 0; }
 static int svmx_ops_evict_stub(struct svmx_evict_ctx *ctx) { return 0; }
 static int svmx_ops_init_stub(void) { return 0; }
 static void svmx_ops_exit_stub(struct svmx_exit_info *ei) { }
 
 static struct svmx_ops svmx_ops_cfi_stubs = {
 	.fault		= svmx_ops_fault_stub,
+	.prefetch	= svmx_ops_prefetch_stub,
 	.cpu_fault	= svmx_ops_cpu_fault_stub,
 	.evict		= svmx_ops_evict_stub,
 	.init		= svmx_ops_init_stub,
@@ -580,6 +607,7 @@ static const char * const svmx_bpf_cb_names[] = {
 	[SVMX_CB_FAULT]		= "fault",
 	[SVMX_CB_CPU_FAULT]	= "cpu_fault",
 	[SVMX_CB_EVICT]		= "evict",
+	[SVMX_CB_PREFETCH]	= "prefetch",
 };
 
 static int svmx_bpf_policy_show(struct seq_file *m, void *unused)

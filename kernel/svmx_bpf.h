@@ -30,6 +30,17 @@ struct svmx_fault_ctx {
 };
 
 /**
+ * struct svmx_prefetch_ctx - ranges to migrate after a fault's own chunk
+ * @info: the fault (read only)
+ * @answer: the ranges (writable): @answer.nr (0..SVMX_MAX_PREFETCH) and
+ *	@answer.range[]; holds the default's answer, no range
+ */
+struct svmx_prefetch_ctx {
+	struct svmx_fault_info info;
+	struct svmx_prefetch answer;
+};
+
+/**
  * struct svmx_cpu_fault_ctx - a CPU fault on device memory
  * @info: the fault (read only)
  * @order: answer (writable): order of the aligned chunk brought back,
@@ -77,6 +88,7 @@ enum svmx_bpf_cb {
 	SVMX_CB_FAULT,
 	SVMX_CB_CPU_FAULT,
 	SVMX_CB_EVICT,
+	SVMX_CB_PREFETCH,
 	SVMX_CB_NR,
 };
 
@@ -127,6 +139,16 @@ struct svmx_ops {
 	 * advice).
 	 */
 	int (*fault)(struct svmx_fault_ctx *ctx);
+	/**
+	 * @prefetch: ranges to migrate ahead of demand, to the device the
+	 * fault's chunk went to.
+	 * @ctx: the fault; write ctx->answer.nr and ctx->answer.range[]
+	 * (page aligned, non-empty, at most 2 MiB each; the kernel clips
+	 * them to anonymous VMAs).  Called after @fault decided to migrate
+	 * and the chunk was mapped, in the same context as @fault.  Left
+	 * out: nothing is prefetched.
+	 */
+	int (*prefetch)(struct svmx_prefetch_ctx *ctx);
 	/**
 	 * @cpu_fault: how much to bring back when the CPU touches device
 	 * memory.

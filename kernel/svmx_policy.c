@@ -167,7 +167,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 {
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
-	int ret = -ENOENT;
+	int ret = -ENOENT, cb_ret;
 	u32 i;
 
 	memset(p, 0, sizeof(*p));
@@ -176,6 +176,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->prefetch)
 		ret = ops->prefetch(info, p);
+	cb_ret = ret;
 	if (!ret && p->nr > SVMX_MAX_PREFETCH)
 		ret = -EINVAL;
 	for (i = 0; !ret && i < p->nr; i++)
@@ -184,7 +185,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 	if (ret) {
 		fallback = !!ops->prefetch;
 		if (fallback)
-			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH, ret);
+			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH, cb_ret);
 		svmx_default_prefetch(info, p);
 	}
 	if (p->nr || fallback)

@@ -25,6 +25,7 @@
 #include "default.skel.h"
 #include "error.skel.h"
 #include "invalid.skel.h"
+#include "prefetch.skel.h"
 #include "sysmem.skel.h"
 
 #define MIB		(1UL << 20)
@@ -290,6 +291,63 @@ TEST_F(bpf, invalid_answers_fall_back)
 	EXPECT_NE(NULL, strstr(policy_report(), "attached test_invalid state=active"));
 	bpf_link__destroy(link);
 	pol_invalid__destroy(skel);
+}
+
+/*
+ * One device read in the first chunk of 8 MiB: the prefetch policy brings
+ * the second chunk too; with misaligned ranges the kernel rejects them and
+ * only the fault's chunk moves.
+ */
+static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalign,
+			 unsigned long want_local)
+{
+	size_t ps = svmx_page_size(), size = 8 * MIB;
+	unsigned long n = size / ps;
+	uint8_t *snap = malloc(n);
+	struct pol_prefetch *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	uint64_t word;
+	char *mem;
+
+	ASSERT_NE(NULL, snap);
+	skel = pol_prefetch__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->misalign = misalign;
+	ASSERT_EQ(0, pol_prefetch__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.prefetch_ops);
+	ASSERT_NE(NULL, link);
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 11);
+	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, 8, &word), &c));
+	EXPECT_EQ(svmx_pat(11, 0), word);
+	EXPECT_EQ(want_local, c.pages_to_device);
+	ASSERT_EQ(0, svmx_snapshot(fd, mem, n, snap, NULL));
+	EXPECT_EQ(want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	EXPECT_EQ(1, report_value("  prefetch", "calls"));
+	EXPECT_EQ(misalign ? 1 : 0, report_value("  prefetch", "invalid"));
+	EXPECT_EQ(misalign ? 1 : 0, c.policy_fallbacks);
+	if (_metadata->exit_code)
+		SVMX_LOG_COUNTERS("prefetch", &c);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 11));	/* CPU brings all back */
+	bpf_link__destroy(link);
+	pol_prefetch__destroy(skel);
+	munmap(mem, size);
+	free(snap);
+}
+
+/* A BPF prefetch answer migrates the range it names. */
+TEST_F(bpf, prefetch_next_chunk)
+{
+	prefetch_run(_metadata, self->fd, false, 2 * SZ_2M / self->ps);
+}
+
+/* A misaligned prefetch range is rejected: counted, nothing prefetched. */
+TEST_F(bpf, prefetch_invalid_range_falls_back)
+{
+	prefetch_run(_metadata, self->fd, true, SZ_2M / self->ps);
 }
 
 /* More invalid answers than the budget eject the policy; the default stays. */
