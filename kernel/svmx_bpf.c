@@ -89,6 +89,7 @@ static struct svmx_bpf_sched *svmx_bpf_attached;
 static struct svmx_bpf_sched __rcu *svmx_bpf_cur;
 static struct svmx_exit_info svmx_bpf_last_exit;	/* svmx_bpf_lock */
 static const struct btf_type *svmx_bpf_ctx_types[SVMX_CB_NR];
+static const struct btf *svmx_bpf_btf;		/* svmx.ko's, from .init */
 static struct dentry *svmx_bpf_debugfs;
 
 static void svmx_bpf_eject_workfn(struct work_struct *work);
@@ -346,9 +347,21 @@ BTF_KFUNCS_START(svmx_bpf_kfunc_ids)
 BTF_ID_FLAGS(func, svmx_bpf_error)
 BTF_KFUNCS_END(svmx_bpf_kfunc_ids)
 
+BTF_ID_LIST_SINGLE(svmx_ops_btf_id, struct, svmx_ops)
+
+/* svmx's kfuncs are for struct svmx_ops programs, not other struct_ops. */
+static int svmx_bpf_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (prog->aux->attach_btf == svmx_bpf_btf &&
+	    prog->aux->attach_btf_id == svmx_ops_btf_id[0])
+		return 0;
+	return -EACCES;
+}
+
 static const struct btf_kfunc_id_set svmx_bpf_kfunc_set = {
 	.owner	= THIS_MODULE,
 	.set	= &svmx_bpf_kfunc_ids,
+	.filter	= svmx_bpf_kfunc_filter,
 };
 
 /* ---------------------------------------------------------------------
@@ -407,6 +420,7 @@ static int svmx_bpf_ops_init(struct btf *btf)
 {
 	int i;
 
+	svmx_bpf_btf = btf;
 	for (i = 0; i < SVMX_CB_NR; i++) {
 		svmx_bpf_ctx_types[i] = btf_type_by_id(btf, svmx_bpf_ctx_ids[i]);
 		if (!svmx_bpf_ctx_types[i])

@@ -24,6 +24,7 @@
 #include "bad_write.skel.h"
 #include "default.skel.h"
 #include "error.skel.h"
+#include "foreign.skel.h"
 #include "invalid.skel.h"
 #include "prefetch.skel.h"
 #include "sysmem.skel.h"
@@ -476,13 +477,15 @@ TEST_F(bpf, update_replaces_policy)
 }
 
 /*
- * The kernel refuses a policy that writes outside its answer, and a
- * sleepable decision callback; nothing gets attached.
+ * The kernel refuses a policy that writes outside its answer, a sleepable
+ * decision callback, and svmx_bpf_error() in another struct_ops type;
+ * nothing gets attached.
  */
 TEST_F(bpf, verifier_refuses_bad_policies)
 {
 	struct pol_bad_write *w;
 	struct pol_bad_sleep *s;
+	struct pol_foreign *f;
 
 	libbpf_set_print(NULL);	/* the verifier's refusal log is expected */
 	w = pol_bad_write__open_and_load();
@@ -491,6 +494,9 @@ TEST_F(bpf, verifier_refuses_bad_policies)
 	s = pol_bad_sleep__open_and_load();
 	EXPECT_EQ(NULL, s);
 	pol_bad_sleep__destroy(s);
+	f = pol_foreign__open_and_load();
+	EXPECT_EQ(NULL, f);
+	pol_foreign__destroy(f);
 	EXPECT_NE(NULL, strstr(policy_report(), "attached none"));
 }
 
