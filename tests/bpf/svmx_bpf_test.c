@@ -24,6 +24,7 @@
 #include "bad_write.skel.h"
 #include "default.skel.h"
 #include "error.skel.h"
+#include "evict.skel.h"
 #include "foreign.skel.h"
 #include "invalid.skel.h"
 #include "prefetch.skel.h"
@@ -349,6 +350,65 @@ TEST_F(bpf, prefetch_next_chunk)
 TEST_F(bpf, prefetch_invalid_range_falls_back)
 {
 	prefetch_run(_metadata, self->fd, true, SZ_2M / self->ps);
+}
+
+/*
+ * On a small device (svmx.ko loaded with mem_mb=8 by tests/vm/guest-suites)
+ * a 16 MiB device read evicts: the BPF evict callback picks the victims,
+ * or with an invalid pick the LRU block goes and each answer is counted.
+ */
+static void evict_run(struct __test_metadata *_metadata, int fd, bool invalid)
+{
+	size_t size = 16 * MIB;
+	struct pol_evict *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	struct svmx_stats st;
+	long long calls;
+	char *mem, *buf;
+
+	ASSERT_EQ(0, svmx_get_stats(fd, &st));
+	if (st.mem_bytes > 8 * MIB)
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	ASSERT_EQ(0, write_file(BUDGET_FILE, "1000000"));
+	skel = pol_evict__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->invalid = invalid;
+	ASSERT_EQ(0, pol_evict__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.evict_ops);
+	ASSERT_NE(NULL, link);
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	svmx_pat_fill(mem, size, 13);
+	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, size, buf), &c));
+	EXPECT_EQ(-1, svmx_pat_check(buf, size, 13));
+	EXPECT_LT(0, c.evictions);
+	calls = report_value("  evict", "calls");
+	EXPECT_LT(0, calls);
+	EXPECT_EQ(invalid ? calls : 0, report_value("  evict", "invalid"));
+	EXPECT_EQ(invalid ? calls : 0, (long long)c.policy_fallbacks);
+	if (_metadata->exit_code)
+		SVMX_LOG_COUNTERS("evict", &c);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 13));
+	bpf_link__destroy(link);
+	pol_evict__destroy(skel);
+	munmap(mem, size);
+	free(buf);
+}
+
+/* The BPF evict callback's victims are evicted; data survives. */
+TEST_F(bpf, evict_small_device)
+{
+	evict_run(_metadata, self->fd, false);
+}
+
+/* An evict answer past the candidates falls back to the LRU, counted. */
+TEST_F(bpf, evict_invalid_pick_falls_back)
+{
+	evict_run(_metadata, self->fd, true);
 }
 
 /* More invalid answers than the budget eject the policy; the default stays. */
