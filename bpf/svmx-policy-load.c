@@ -50,7 +50,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_link *link = NULL;
+	sigset_t stop_sigs, old_sigs;
 	struct bpf_object *obj;
 	struct bpf_map *map, *ops = NULL;
 	const char *pin = NULL;
@@ -104,6 +106,17 @@ int main(int argc, char **argv)
 			argv[optind], strerror(-err));
 		goto out;
 	}
+	/*
+	 * SIGINT/SIGTERM stay blocked from before the attach until
+	 * sigsuspend(): one sent as soon as the policy shows up (as a test
+	 * does) detaches it cleanly instead of killing the loader.
+	 */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_sigs, &old_sigs);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
 		fprintf(stderr, "svmx-policy-load: attach %s: %s\n", bpf_map__name(ops),
@@ -122,12 +135,10 @@ int main(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	printf("attached %s; SIGINT or SIGTERM detaches\n", bpf_map__name(ops));
 	fflush(stdout);
 	while (!stop)
-		pause();
+		sigsuspend(&old_sigs);
 	printf("detached %s\n", bpf_map__name(ops));
 	ret = 0;
 out:
