@@ -38,7 +38,7 @@ endif
 # key names the version of the kernel source package, so it is empty on a
 # fresh machine until tests/vm/deps has installed that package.
 CACHED_KERNEL := $(shell $(VM)/build-kernel $(KFLAG) --print-dir 2>/dev/null)
-KERNEL_GOALS := all module selftests tools test check demo bench stress
+KERNEL_GOALS := all module selftests tools policies test check demo bench stress
 
 export SVMX_TOP := $(TOP)
 
@@ -88,7 +88,11 @@ selftests: module ## build the in-VM selftests, torture test and fuzzer
 tools: module ## build the user-space tools (workloads, bench)
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 
-test: selftests tools ## run host checks and every VM suite; last line "N passed, N failed"
+policies: module ## build the BPF policies, their skeletons, svmx-policy-load and the BPF selftest
+	$(Q)$(MAKE) -C bpf KDIR=$(KDIR) BPFDIR=$(BPFDIR) KSRC=$(KSRC) \
+		KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/bpf TESTO=$(BUILD)/selftests
+
+test: selftests tools policies ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
 
 check: ## host-side static checks only (checkpatch, shell syntax)

@@ -441,6 +441,13 @@ struct svmx_policy_ops {
 	 * (least recently used first).  Return 0 and set *@pick < @nr.
 	 */
 	int (*select_victim)(const struct svmx_victim *cand, u32 nr, u32 *pick);
+	/**
+	 * @rejected: the wrapper replaced an answer of this policy by the
+	 * default's.  @hook says which decision; @err is the callback's
+	 * error, or 0 when the answer was out of range.  Called under
+	 * rcu_read_lock(), right after the rejection.  Optional.
+	 */
+	void (*rejected)(enum svmx_policy_hook hook, int err);
 	/** @name: policy name, shown in traces and stats */
 	const char *name;
 };
@@ -627,7 +634,7 @@ int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
 
 extern const struct file_operations svmx_fops;
 extern const struct attribute_group *svmx_groups[];
-void svmx_debugfs_create(void);
+struct dentry *svmx_debugfs_create(void);
 void svmx_debugfs_remove(void);
 void svmx_debugfs_device_add(struct svmx_device *sdev);
 void svmx_debugfs_device_remove(struct svmx_device *sdev);

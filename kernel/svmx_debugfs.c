@@ -197,13 +197,16 @@ static const struct file_operations svmx_copybench_fops = {
  *
  * With the copy benchmark and the fault-injection attributes; the devices'
  * directories follow with svmx_debugfs_device_add().
+ *
+ * Return: the directory, for the BPF glue's policy file.
  */
-void svmx_debugfs_create(void)
+struct dentry *svmx_debugfs_create(void)
 {
 	svmx_debugfs_root = debugfs_create_dir("svmx", NULL);
 	debugfs_create_file("copybench", 0600, svmx_debugfs_root, NULL,
 			    &svmx_copybench_fops);
 	svmx_fault_inject_init(svmx_debugfs_root);
+	return svmx_debugfs_root;
 }
 
 /**

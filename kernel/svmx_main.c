@@ -29,6 +29,7 @@
 #include <linux/uaccess.h>
 
 #include "svmx.h"
+#include "svmx_bpf.h"
 
 #define CREATE_TRACE_POINTS
 #include "svmx_trace.h"
@@ -172,13 +173,18 @@ static int svmx_params_check(void)
 
 static int __init svmx_init(void)
 {
+	struct dentry *debugfs;
 	unsigned int i;
 	int ret;
 
 	ret = svmx_params_check();
 	if (ret)
 		return ret;
-	svmx_debugfs_create();
+	debugfs = svmx_debugfs_create();
+	i = 0;
+	ret = svmx_bpf_init(debugfs);
+	if (ret)
+		goto err_destroy;
 	for (i = 0; i < svmx_nr_devices; i++) {
 		ret = svmx_device_create(i);
 		if (ret)
@@ -194,6 +200,7 @@ static int __init svmx_init(void)
 err_destroy:
 	while (i--)
 		svmx_device_destroy(i);
+	svmx_bpf_exit();
 	svmx_debugfs_remove();
 	return ret;
 }
@@ -205,6 +212,7 @@ static void __exit svmx_exit(void)
 	svmx_devices_unpublish();
 	for (i = 0; i < svmx_nr_devices; i++)
 		svmx_device_destroy(i);
+	svmx_bpf_exit();
 	svmx_debugfs_remove();
 	pr_info("svmx: unloaded\n");
 }

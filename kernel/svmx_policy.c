@@ -12,9 +12,11 @@
  * Every answer a callback gets to fill already holds the built-in
  * default's answer, so a policy sets only the fields it decides and never
  * hands uninitialised memory to the validation.
- * Only the built-in default exists so far; BPF struct_ops policies will
- * plug in through svmx_policy_install(), which the KUnit suite already
- * uses to check these rules with misbehaving policies.
+ * BPF struct_ops policies (svmx_bpf.c) plug in through
+ * svmx_policy_install() as one more &struct svmx_policy_ops, and learn of
+ * their rejected answers through its @rejected callback; the KUnit suite
+ * uses the same entry point to check these rules with misbehaving
+ * policies.
  *
  * The built-in default:
  *  - fault: migrate the 2 MiB chunk around the fault to the faulting
@@ -106,6 +108,14 @@ static bool svmx_decision_ok(const struct svmx_fault_info *info,
 	return true;
 }
 
+/* Tell the policy its answer was replaced; under rcu_read_lock(). */
+static void svmx_policy_rejected(const struct svmx_policy_ops *ops,
+				 enum svmx_policy_hook hook, int err)
+{
+	if (ops->rejected)
+		ops->rejected(hook, err);
+}
+
 static void svmx_policy_fallback(struct svmx_counters *cnt)
 {
 	cnt->policy_fallbacks++;
@@ -133,6 +143,8 @@ void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *i
 		ret = ops->fault(info, d);
 	if (ret || !svmx_decision_ok(info, d)) {
 		fallback = !!ops->fault;
+		if (fallback)
+			svmx_policy_rejected(ops, SVMX_HOOK_FAULT, ret);
 		svmx_default_fault(info, d);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_FAULT, ops->name, info->addr,
@@ -155,7 +167,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 {
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
-	int ret = -ENOENT;
+	int ret = -ENOENT, cb_ret;
 	u32 i;
 
 	memset(p, 0, sizeof(*p));
@@ -164,6 +176,7 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->prefetch)
 		ret = ops->prefetch(info, p);
+	cb_ret = ret;
 	if (!ret && p->nr > SVMX_MAX_PREFETCH)
 		ret = -EINVAL;
 	for (i = 0; !ret && i < p->nr; i++)
@@ -171,6 +184,8 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 				       (u64)PAGE_SIZE << SVMX_CHUNK_ORDER);
 	if (ret) {
 		fallback = !!ops->prefetch;
+		if (fallback)
+			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH, cb_ret);
 		svmx_default_prefetch(info, p);
 	}
 	if (p->nr || fallback)
@@ -206,6 +221,8 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 		ret = ops->cpu_fault(info, &order);
 	if (ret || order > SVMX_CHUNK_ORDER) {
 		fallback = !!ops->cpu_fault;
+		if (fallback)
+			svmx_policy_rejected(ops, SVMX_HOOK_CPU_FAULT, ret);
 		svmx_default_cpu_fault(info, &order);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_CPU_FAULT, ops->name, info->addr,
@@ -241,6 +258,8 @@ u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 		ret = ops->select_victim(cand, nr, &pick);
 	if (ret || pick >= nr) {
 		fallback = !!ops->select_victim;
+		if (fallback)
+			svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, ret);
 		svmx_default_select_victim(cand, nr, &pick);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, 0, pick, nr, 0,

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test policy: after each migrated fault chunk, prefetch the next 2 MiB
+ * chunk when it lies in the same VMA.  Knob misalign: start each range one
+ * byte off a page boundary, an answer the kernel must reject.
+ */
+#include <svmx/svmx.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+#define CHUNK	(1ull << 21)
+
+const volatile bool misalign;
+
+int SVMX_OPS(prefetch_prefetch, struct svmx_prefetch_ctx *pf)
+{
+	__u64 next = (pf->info.addr & ~(CHUNK - 1)) + CHUNK;
+
+	if (next + CHUNK > pf->info.vma_end)
+		return 0;
+	pf->answer.nr = 1;
+	pf->answer.range[0].start = next + (misalign ? 1 : 0);
+	pf->answer.range[0].len = CHUNK;
+	return 0;
+}
+
+SVMX_OPS_DEFINE(prefetch_ops,
+		.prefetch	= (void *)prefetch_prefetch,
+		.name		= "test_prefetch");
