@@ -32,7 +32,12 @@
 #define IMG_BYTES	(32UL << 20)
 #define SHM_DIR		"/dev/shm"
 /* MADV_PAGEOUT calls before pages still mapped fail the test. */
-#define PAGEOUT_TRIES	20
+/*
+ * MADV_PAGEOUT skips folios still under writeback from the previous
+ * pageout (to a loop device, written by a kernel thread), so it is retried,
+ * 10 ms apart, until every page is out: a bound on tries, not on speed.
+ */
+#define PAGEOUT_TRIES	1000
 
 enum mem_kind { KIND_ANON, KIND_SHMEM, KIND_FILE };
 
@@ -324,6 +329,7 @@ static int evict(struct __test_metadata *_metadata, FIXTURE_DATA(reclaim) *self,
 			left = pages_present(self->mem, self->size, self->ps);
 			if (!left)
 				return 0;
+			usleep(10000);
 		}
 		TH_LOG("%ld of %d pages still mapped after %d MADV_PAGEOUT", left,
 		       NPAGES, PAGEOUT_TRIES);
