@@ -675,7 +675,7 @@ TEST_F_TIMEOUT(migrate, evict_during_device_work, 900)
 	unsigned long n = size / ps, j, bad = 0;
 	struct worker w = { .fd = self->fd, .npages = n, .ps = ps, .seed = 13,
 			    .max_iters = EVICT_ITERS, .atomics = 1 };
-	int evicted = 0, busy = 0, other = 0;
+	int calls = 0, busy = 0, other = 0;
 	uint8_t *snap = malloc(n);
 	struct svmx_stats s0, s1;
 	struct svmx_counters d;
@@ -694,25 +694,29 @@ TEST_F_TIMEOUT(migrate, evict_during_device_work, 900)
 	while (!__atomic_load_n(&w.finished, __ATOMIC_ACQUIRE)) {
 		int ret = svmx_evict_all(0);
 
-		if (!ret)
-			evicted++;
-		else if (ret == -EBUSY)
+		calls++;
+		if (ret == -EBUSY)
 			busy++;
-		else
+		else if (ret)
 			other = ret;
 		usleep(5000);
 	}
 	ASSERT_EQ(0, pthread_join(t, NULL));
-	TH_LOG("%d evict_all calls (%d busy) during %d device calls", evicted + busy,
+	TH_LOG("%d evict_all calls (%d busy) during %d device calls", calls,
 	       busy, w.iters);
 	EXPECT_EQ(0, w.other_err);
 	EXPECT_EQ(EVICT_ITERS, w.iters);
 	EXPECT_EQ(0, w.bad_data);
-	EXPECT_GT(evicted, 0);
 	EXPECT_EQ(0, other);
 	ASSERT_EQ(0, svmx_get_stats(self->fd, &s1));
 	d = svmx_counters_sub(&s1.device, &s0.device);
-	EXPECT_GT(d.evictions, 0);
+	/*
+	 * Whether one evict_all finds the device empty at its end depends on
+	 * how fast the worker faults its pages back (-EBUSY then), so only
+	 * the evictions that completed are required.
+	 */
+	EXPECT_GT(d.evictions - d.evictions_failed, 0);
+	EXPECT_GT(d.evicted_pages, 0);
 	/* The worker found its pages evicted and brought them back. */
 	EXPECT_GT(d.pages_to_device, 0);
 
