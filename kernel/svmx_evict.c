@@ -45,8 +45,8 @@
  * source pages are locked and replaced by migration entries.
  *
  * Eviction for a block of order N works in two ways.  While fewer than 2^N
- * pages are free, the policy's victim among the least recently used blocks
- * goes.  Once enough pages are free but no naturally aligned hole of 2^N
+ * pages are free, the policy's victims and then the LRU's go (DOC:
+ * Victims).  Once enough pages are free but no naturally aligned hole of 2^N
  * pages is (smaller blocks fragment the pool), LRU victims would rarely
  * free an aligned hole; instead the aligned window whose blocks hold the
  * fewest resident pages is emptied, block by block, whatever their LRU
