@@ -20,6 +20,17 @@
  * callbacks read under RCU, so every decision is taken by the old or the
  * new policy.
  *
+ * Eviction and notifications.  The evict callback gets the core's own
+ * &struct svmx_evict_ctx, which BPF cannot write: it reads candidates
+ * with svmx_bpf_evict_candidate() and proposes victims, by block handle,
+ * with svmx_bpf_evict_propose(); the evictor checks every handle
+ * (svmx_block_take()) and reports the refused ones through the seam's
+ * @rejected, so they count against the invalid-answer budget.  The
+ * notifications (block_alloc, block_access, block_free, evict_done) get
+ * the core's events as they are, read only; svmx_bpf_block_info() and
+ * svmx_bpf_device_info() look blocks and devices up by handle and index,
+ * so no kernel pointer ever reaches a policy.
+ *
  * Ejection.  A policy that calls svmx_bpf_error(), or whose invalid
  * answers exceed svmx.bpf_invalid_budget, is ejected: the request is
  * recorded (the first one wins) and svmx_bpf_eject_workfn() uninstalls it
