@@ -34,7 +34,8 @@
 #define SVMX_MID_ORDER		(16 - PAGE_SHIFT)	/* 64 KiB */
 #define SVMX_REGION_SHIFT	21			/* ping-pong regions */
 #define SVMX_FAULT_BATCH	256	/* fault-buffer entries serviced at once */
-#define SVMX_EVICT_CANDIDATES	8	/* LRU blocks offered to the policy */
+#define SVMX_EVICT_CANDIDATES	32	/* LRU blocks offered to the policy */
+#define SVMX_EVICT_VICTIMS	32	/* victims a policy may propose at once */
 #define SVMX_RETRY_TIMEOUT	(10 * HZ) /* invalidation races, then -EAGAIN */
 
 /*
@@ -192,6 +193,10 @@ int svmx_range_check(u64 addr, u64 length, u64 max_length);
  * @ctxs: bound contexts
  * @cost: modeled device costs (sysfs, read without locking)
  * @debugfs: debugfs directory
+ * @handles: the valid-blocks registry: block id -> published block (an
+ *	id reserved for a block that is not published yet holds no entry);
+ *	entries are stored and erased under @lock, read under RCU or @lock
+ * @handle_seq: allocations so far, the generation part of new handles
  */
 struct svmx_device {
 	unsigned int id;
@@ -219,6 +224,9 @@ struct svmx_device {
 	struct list_head ctxs;
 	struct svmx_cost_params cost;
 	struct dentry *debugfs;
+
+	struct xarray handles;
+	atomic64_t handle_seq;
 };
 
 /**
@@ -233,6 +241,18 @@ struct svmx_device {
  *	contents of the virtual device memory (split: freed one by one)
  * @epoch: device epoch of the last access; kept when a busy victim goes
  *	back on the LRU, so the ages a policy sees stay true
+ * @pages: resident pages (each also holds a reference in @refs)
+ * @handle: the opaque handle policies know the block by (DOC: Block
+ *	handles in svmx_devmem.c); valid from svmx_block_publish() on
+ * @accesses: device epochs in which the block was accessed, its fill
+ *	included (@lock)
+ * @owner: &svmx_ctx.id of the binding whose migration filled the block
+ * @addr: virtual address of the chunk the block was filled for, in
+ *	@owner's address space
+ * @published: svmx_block_publish() ran: the policy was told of the block
+ *	and is told of its free
+ * @rcu: the block is freed after an RCU grace period, so that a policy
+ *	kfunc that found it by handle may still read it
  *
  * A block is not owned by a range or a process: pages of several ranges
  * and processes may share it, and it is freed when its last page is.
@@ -245,6 +265,14 @@ struct svmx_block {
 	refcount_t refs;
 	struct page *backing;
 	u64 epoch;
+
+	atomic_t pages;
+	u64 handle;
+	u64 accesses;
+	u64 owner;
+	unsigned long addr;
+	bool published;
+	struct rcu_head rcu;
 };
 
 /**
@@ -266,6 +294,8 @@ struct svmx_block {
  * @suspend: invalidations in progress; device work waits for zero before
  *	touching the page table again
  * @resume: woken when @suspend drops to zero
+ * @id: the binding's handle for policies: unique, never reused while the
+ *	module is loaded, never 0
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -281,6 +311,7 @@ struct svmx_ctx {
 	struct list_head node;
 	atomic_t suspend;
 	wait_queue_head_t resume;
+	u64 id;
 };
 
 #define SVMX_PTE_WRITE	1UL
@@ -394,16 +425,143 @@ struct svmx_cpu_fault_info {
 	u32 region_pingpong;
 };
 
-/**
- * struct svmx_victim - an eviction candidate
- * @age: device epochs since the block was last accessed
- * @pages: resident pages
- * @order: block order
+/*
+ * Block handles (DOC: Block handles in svmx_devmem.c): bits 63..60 are the
+ * device index + 1, so that 0 is never a handle; bits 59..28 the low bits
+ * of the device's allocation count when the id was handed out; bits 27..0
+ * the block's id in &svmx_device.handles.
  */
-struct svmx_victim {
-	u64 age;
-	u32 pages;
+#define SVMX_HANDLE_DEV_SHIFT	60
+#define SVMX_HANDLE_GEN_SHIFT	28
+#define SVMX_HANDLE_ID_MASK	(BIT_ULL(SVMX_HANDLE_GEN_SHIFT) - 1)
+#define SVMX_HANDLE_GEN_MASK	(BIT_ULL(SVMX_HANDLE_DEV_SHIFT - SVMX_HANDLE_GEN_SHIFT) - 1)
+
+/**
+ * struct svmx_evict_info - device memory is needed: what the policy sees
+ * @dev: the device under pressure
+ * @order: order of the block being reserved
+ * @reason: enum svmx_evict_reason
+ * @nr_cand: valid entries in @cand, 1..SVMX_EVICT_CANDIDATES
+ * @bytes: bytes to free: the block's size less the free device memory
+ * @cand: handles of the least recently used evictable blocks, least
+ *	recently used first
+ */
+struct svmx_evict_info {
+	u32 dev;
 	u32 order;
+	u32 reason;
+	u32 nr_cand;
+	u64 bytes;
+	u64 cand[SVMX_EVICT_CANDIDATES];
+};
+
+/**
+ * struct svmx_evict_answer - the victims a policy proposes
+ * @nr: valid entries in @victim, 0..SVMX_EVICT_VICTIMS
+ * @victim: block handles, evicted in this order until the bytes needed
+ *	are free; any live block of the device, candidate or not
+ */
+struct svmx_evict_answer {
+	u32 nr;
+	u64 victim[SVMX_EVICT_VICTIMS];
+};
+
+/**
+ * struct svmx_evict_ctx - an eviction decision: the question and the answer
+ * @info: the question (read only)
+ * @answer: the victims; starts empty, the built-in default's answer (the
+ *	LRU then evicts everything needed).  BPF policies add to it with
+ *	svmx_bpf_evict_propose()
+ */
+struct svmx_evict_ctx {
+	struct svmx_evict_info info;
+	struct svmx_evict_answer answer;
+};
+
+/**
+ * enum svmx_evict_reject - why a proposed victim was not evicted
+ * @SVMX_REJECT_MALFORMED: not a handle of any device (0, garbage)
+ * @SVMX_REJECT_FOREIGN: a handle of another device
+ * @SVMX_REJECT_DEAD: no live block has this handle: freed, or never was
+ * @SVMX_REJECT_BUSY: the block is live but not evictable now: being
+ *	filled or evicted, or proposed twice
+ */
+enum svmx_evict_reject {
+	SVMX_REJECT_MALFORMED,
+	SVMX_REJECT_FOREIGN,
+	SVMX_REJECT_DEAD,
+	SVMX_REJECT_BUSY,
+};
+
+/**
+ * enum svmx_victim_source - who chose an evicted block
+ * @SVMX_VICTIM_POLICY: the policy proposed it
+ * @SVMX_VICTIM_LRU: the LRU, for bytes the policy's victims did not free
+ * @SVMX_VICTIM_HOLE: emptying an aligned hole when free memory is
+ *	fragmented (DOC: Reserving a destination block)
+ * @SVMX_VICTIM_REQUEST: debugfs evict_all
+ * @SVMX_VICTIM_NR: number of sources
+ */
+enum svmx_victim_source {
+	SVMX_VICTIM_POLICY,
+	SVMX_VICTIM_LRU,
+	SVMX_VICTIM_HOLE,
+	SVMX_VICTIM_REQUEST,
+	SVMX_VICTIM_NR,
+};
+
+/**
+ * enum svmx_block_note - block notifications of a policy
+ * @SVMX_NOTE_ALLOC: a block was filled and can now be evicted
+ * @SVMX_NOTE_ACCESS: device work accessed a block, the first time in this
+ *	device epoch
+ * @SVMX_NOTE_FREE: a block was freed; its handle no longer validates
+ */
+enum svmx_block_note {
+	SVMX_NOTE_ALLOC,
+	SVMX_NOTE_ACCESS,
+	SVMX_NOTE_FREE,
+};
+
+/**
+ * struct svmx_block_event - a block notification
+ * @handle: the block's handle
+ * @dev: its device
+ * @order: its order
+ * @epoch: the device epoch now
+ * @owner: handle of the binding whose migration filled it (the fault
+ *	info's context handle)
+ * @addr: virtual address of the chunk it was filled for, in @owner's
+ *	address space: with @owner, the key to recognise the same data when
+ *	it comes back in a new block after an eviction
+ * @accesses: device epochs in which it was accessed, its fill included
+ */
+struct svmx_block_event {
+	u64 handle;
+	u32 dev;
+	u32 order;
+	u64 epoch;
+	u64 owner;
+	u64 addr;
+	u64 accesses;
+};
+
+/**
+ * struct svmx_evict_done - an eviction attempt ended
+ * @block: the block, as in its notifications
+ * @pages: pages moved back to system memory
+ * @left: pages that stayed (busy); the block then stays live
+ * @reason: enum svmx_evict_reason
+ * @source: enum svmx_victim_source
+ * @ret: 0, or the error of the eviction (-EBUSY, -ENOMEM)
+ */
+struct svmx_evict_done {
+	struct svmx_block_event block;
+	u64 pages;
+	u32 left;
+	u32 reason;
+	u32 source;
+	s32 ret;
 };
 
 /**
@@ -437,10 +595,14 @@ struct svmx_policy_ops {
 	 */
 	int (*cpu_fault)(const struct svmx_cpu_fault_info *info, u32 *order);
 	/**
-	 * @select_victim: pick the block to evict among @nr candidates
-	 * (least recently used first).  Return 0 and set *@pick < @nr.
+	 * @evict: victims to evict when a device needs memory.  Called with
+	 * the device's evict_lock held, no spinlock.  Return 0 and fill
+	 * @ctx->answer (it starts empty) with up to SVMX_EVICT_VICTIMS
+	 * handles of any blocks of the device, or an errno.  The evictor
+	 * checks every handle (svmx_policy_evict_reject() for the ones it
+	 * refuses) and evicts by LRU what the valid victims leave needed.
 	 */
-	int (*select_victim)(const struct svmx_victim *cand, u32 nr, u32 *pick);
+	int (*evict)(struct svmx_evict_ctx *ctx);
 	/**
 	 * @rejected: the wrapper replaced an answer of this policy by the
 	 * default's.  @hook says which decision; @err is the callback's
@@ -448,6 +610,21 @@ struct svmx_policy_ops {
 	 * rcu_read_lock(), right after the rejection.  Optional.
 	 */
 	void (*rejected)(enum svmx_policy_hook hook, int err);
+	/**
+	 * @block_note: a block was allocated, accessed (at most once per
+	 * block and device epoch) or freed (enum svmx_block_note).  Called
+	 * under rcu_read_lock(), never with pt_lock held; a free may come
+	 * from any context that drops a device page (under a page-table
+	 * spinlock at process exit).  Optional.
+	 */
+	void (*block_note)(enum svmx_block_note note,
+			   const struct svmx_block_event *ev);
+	/**
+	 * @evict_done: an eviction attempt ended.  Called under
+	 * rcu_read_lock() with the device's evict_lock held, before the
+	 * block's free (if it goes).  Optional.
+	 */
+	void (*evict_done)(const struct svmx_evict_done *done);
 	/** @name: policy name, shown in traces and stats */
 	const char *name;
 };
@@ -460,8 +637,13 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 			  const struct svmx_cpu_fault_info *info,
 			  struct svmx_counters *cnt);
-u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
-		       u32 nr, struct svmx_counters *cnt);
+void svmx_policy_evict(struct svmx_device *sdev, struct svmx_evict_ctx *ctx,
+		       struct svmx_counters *cnt);
+void svmx_policy_evict_reject(struct svmx_device *sdev, u64 handle,
+			      enum svmx_evict_reject why, struct svmx_counters *cnt);
+void svmx_policy_block_note(enum svmx_block_note note,
+			    const struct svmx_block_event *ev);
+void svmx_policy_evict_done(const struct svmx_evict_done *done);
 
 /*
  * The files below are listed bottom-up: each calls only those before it
@@ -524,13 +706,19 @@ int svmx_devmem_init(struct svmx_device *sdev, u64 bytes,
 void svmx_devmem_fini(struct svmx_device *sdev);
 void svmx_devmem_page_free(struct page *page);
 u64 svmx_devmem_free_bytes(struct svmx_device *sdev);
+int svmx_devmem_free_order(struct svmx_device *sdev);
 struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 					unsigned int order);
 void svmx_block_shrink(struct svmx_block *block, unsigned int order);
 void svmx_block_put(struct svmx_block *block);
-void svmx_block_publish(struct svmx_block *block);
+void svmx_block_publish(struct svmx_block *block, u64 owner, unsigned long addr);
 void svmx_block_requeue(struct svmx_block *block);
-void svmx_block_touch(struct svmx_block *block);
+bool svmx_block_touch(struct svmx_block *block);
+void svmx_block_accessed(struct svmx_block *block);
+void svmx_block_event(struct svmx_block *block, struct svmx_block_event *ev);
+struct svmx_block *svmx_block_take(struct svmx_device *sdev, u64 handle,
+				   enum svmx_evict_reject *why);
+struct svmx_block *svmx_block_lookup(u64 handle);
 void svmx_fault_inject_init(struct dentry *dir);
 bool svmx_fail_block(unsigned int order);
 bool svmx_fail_sysmem(void);
@@ -583,9 +771,7 @@ struct svmx_block *svmx_reserve_chunk(struct svmx_device *target,
 				      enum svmx_evict_reason reason,
 				      struct svmx_counters *cnt);
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
-		     struct svmx_counters *cnt);
-int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt);
+		     enum svmx_victim_source source, struct svmx_counters *cnt);
 int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt);
 

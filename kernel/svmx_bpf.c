@@ -20,6 +20,17 @@
  * callbacks read under RCU, so every decision is taken by the old or the
  * new policy.
  *
+ * Eviction and notifications.  The evict callback gets the core's own
+ * &struct svmx_evict_ctx, which BPF cannot write: it reads candidates
+ * with svmx_bpf_evict_candidate() and proposes victims, by block handle,
+ * with svmx_bpf_evict_propose(); the evictor checks every handle
+ * (svmx_block_take()) and reports the refused ones through the seam's
+ * @rejected, so they count against the invalid-answer budget.  The
+ * notifications (block_alloc, block_access, block_free, evict_done) get
+ * the core's events as they are, read only; svmx_bpf_block_info() and
+ * svmx_bpf_device_info() look blocks and devices up by handle and index,
+ * so no kernel pointer ever reaches a policy.
+ *
  * Ejection.  A policy that calls svmx_bpf_error(), or whose invalid
  * answers exceed svmx.bpf_invalid_budget, is ejected: the request is
  * recorded (the first one wins) and svmx_bpf_eject_workfn() uninstalls it
@@ -63,6 +74,8 @@ MODULE_PARM_DESC(bpf_invalid_budget,
  * @calls: callback runs, per enum svmx_bpf_cb
  * @errors: runs that returned non-zero, per callback
  * @invalid: answers the core rejected, per callback
+ * @victims: blocks evicted while it was attached, per enum
+ *	svmx_victim_source (whether it proposed them or the LRU completed)
  * @ejected: it no longer decides; its link is still attached (svmx_bpf_lock)
  * @ejecting: an ejection was requested; @exit_* are set (svmx_bpf_exit_lock)
  * @exit_kind: enum svmx_exit_kind of the requested exit
@@ -74,6 +87,7 @@ struct svmx_bpf_sched {
 	atomic64_t calls[SVMX_CB_NR];
 	atomic64_t errors[SVMX_CB_NR];
 	atomic64_t invalid[SVMX_CB_NR];
+	atomic64_t victims[SVMX_VICTIM_NR];
 	bool ejected;
 	bool ejecting;
 	u32 exit_kind;
@@ -260,24 +274,63 @@ static int svmx_bpf_cpu_fault(const struct svmx_cpu_fault_info *info, u32 *order
 	return ret;
 }
 
-static int svmx_bpf_select_victim(const struct svmx_victim *cand, u32 nr,
-				  u32 *pick)
+static int svmx_bpf_evict(struct svmx_evict_ctx *ctx)
 {
 	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
-	struct svmx_evict_ctx ctx = {};
-	int ret;
 
 	if (!s || !s->ops->evict)
-		return 0;	/* keep the default's answer */
-	nr = min_t(u32, nr, SVMX_EVICT_CANDIDATES);
-	ctx.nr = nr;
-	memcpy(ctx.cand, cand, nr * sizeof(*cand));
-	ctx.pick = *pick;
+		return 0;	/* keep the default's answer: no victim */
 	atomic64_inc(&s->calls[SVMX_CB_EVICT]);
-	ret = s->ops->evict(&ctx);
-	if (!ret)
-		*pick = ctx.pick;
-	return ret;
+	/* The answer is written by svmx_bpf_evict_propose() only. */
+	return s->ops->evict(ctx);
+}
+
+/*
+ * Notifications.  The events are the core's own structs: the verifier
+ * refuses stores to them (svmx_bpf_btf_struct_access()), so handing them
+ * over without a copy is safe.
+ */
+static void svmx_bpf_block_note(enum svmx_block_note note,
+				const struct svmx_block_event *ev)
+{
+	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
+	void (*cb)(struct svmx_block_event *ev) = NULL;
+	enum svmx_bpf_cb i = SVMX_CB_BLOCK_ALLOC;
+
+	if (!s)
+		return;
+	switch (note) {
+	case SVMX_NOTE_ALLOC:
+		cb = s->ops->block_alloc;
+		i = SVMX_CB_BLOCK_ALLOC;
+		break;
+	case SVMX_NOTE_ACCESS:
+		cb = s->ops->block_access;
+		i = SVMX_CB_BLOCK_ACCESS;
+		break;
+	case SVMX_NOTE_FREE:
+		cb = s->ops->block_free;
+		i = SVMX_CB_BLOCK_FREE;
+		break;
+	}
+	if (!cb)
+		return;
+	atomic64_inc(&s->calls[i]);
+	cb((struct svmx_block_event *)ev);
+}
+
+static void svmx_bpf_evict_done(const struct svmx_evict_done *done)
+{
+	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
+
+	if (!s)
+		return;
+	if (done->source < SVMX_VICTIM_NR)
+		atomic64_inc(&s->victims[done->source]);
+	if (!s->ops->evict_done)
+		return;
+	atomic64_inc(&s->calls[SVMX_CB_EVICT_DONE]);
+	s->ops->evict_done((struct svmx_evict_done *)done);
 }
 
 /*
@@ -309,8 +362,10 @@ static struct svmx_policy_ops svmx_bpf_policy = {
 	.fault		= svmx_bpf_fault,
 	.prefetch	= svmx_bpf_prefetch,
 	.cpu_fault	= svmx_bpf_cpu_fault,
-	.select_victim	= svmx_bpf_select_victim,
+	.evict		= svmx_bpf_evict,
 	.rejected	= svmx_bpf_rejected,
+	.block_note	= svmx_bpf_block_note,
+	.evict_done	= svmx_bpf_evict_done,
 	.name		= "bpf",
 };
 
@@ -341,10 +396,126 @@ __bpf_kfunc void svmx_bpf_error(const char *msg, u32 msg__sz)
 	svmx_bpf_request_exit(NULL, SVMX_EXIT_ERROR, "error from BPF", buf);
 }
 
+/**
+ * svmx_bpf_evict_candidate() - an eviction candidate of the evict callback
+ * @ctx: the evict callback's context
+ * @i: index, least recently used first
+ *
+ * Return: the handle of candidate @i, or 0 when @i >= ctx->info.nr_cand.
+ */
+__bpf_kfunc u64 svmx_bpf_evict_candidate(struct svmx_evict_ctx *ctx, u32 i)
+{
+	if (i >= ctx->info.nr_cand || i >= SVMX_EVICT_CANDIDATES)
+		return 0;
+	return ctx->info.cand[i];
+}
+
+/**
+ * svmx_bpf_evict_propose() - propose a victim, from the evict callback
+ * @ctx: the evict callback's context
+ * @handle: a block handle: a candidate, or any block the policy knows of
+ *
+ * The handle is recorded as is and checked when the kernel evicts (an
+ * invalid one is counted and traced then); victims are evicted in the
+ * order proposed.
+ *
+ * Return: 0, or -ENOSPC when SVMX_EVICT_VICTIMS victims were proposed
+ * already (the handle is not recorded).
+ */
+__bpf_kfunc int svmx_bpf_evict_propose(struct svmx_evict_ctx *ctx, u64 handle)
+{
+	struct svmx_evict_answer *ans = &ctx->answer;
+
+	if (ans->nr >= SVMX_EVICT_VICTIMS)
+		return -ENOSPC;
+	ans->victim[ans->nr++] = handle;
+	return 0;
+}
+
+/**
+ * svmx_bpf_block_info() - what is known of a block, by handle
+ * @handle: a block handle
+ * @out: where to write a &struct svmx_block_info; zeroed on error
+ * @out__sz: size of @out; a smaller (older) struct gets its first bytes
+ *
+ * Callable from every svmx_ops callback, for blocks of any device.
+ *
+ * Return: 0; -EINVAL when @handle is not a handle of any device;
+ * -ENOENT when no live block has it (the block was freed, or is still
+ * being filled: blocks are announced by the block_alloc notification).
+ */
+__bpf_kfunc int svmx_bpf_block_info(u64 handle, struct svmx_block_info *out,
+				    u32 out__sz)
+{
+	u64 dev = handle >> SVMX_HANDLE_DEV_SHIFT;
+	struct svmx_block_info bi = {};
+	struct svmx_block *block;
+
+	memset(out, 0, out__sz);
+	if (!dev || dev > svmx_nr_devices)
+		return -EINVAL;
+	rcu_read_lock();
+	block = svmx_block_lookup(handle);
+	if (block) {
+		struct svmx_device *sdev = block->sdev;
+
+		bi.dev = sdev->id;
+		bi.order = READ_ONCE(block->order);
+		bi.pages = max(atomic_read(&block->pages), 0);
+		bi.evictable = !list_empty_careful(&block->lru);
+		bi.epoch = READ_ONCE(block->epoch);
+		bi.age = atomic64_read(&sdev->epoch) - bi.epoch;
+		bi.accesses = READ_ONCE(block->accesses);
+		bi.owner = block->owner;
+		bi.addr = block->addr;
+	}
+	rcu_read_unlock();
+	if (!block)
+		return -ENOENT;
+	memcpy(out, &bi, min_t(u32, out__sz, sizeof(bi)));
+	return 0;
+}
+
+/**
+ * svmx_bpf_device_info() - a device's memory, by index
+ * @dev: device index
+ * @out: where to write a &struct svmx_device_info; zeroed on error
+ * @out__sz: size of @out; a smaller (older) struct gets its first bytes
+ *
+ * Return: 0, or -ENODEV when there is no device @dev.
+ */
+__bpf_kfunc int svmx_bpf_device_info(u32 dev, struct svmx_device_info *out,
+				     u32 out__sz)
+{
+	struct svmx_device_info di = {};
+	struct svmx_device *sdev;
+
+	memset(out, 0, out__sz);
+	if (dev >= svmx_nr_devices)
+		return -ENODEV;
+	sdev = svmx_device_get(dev);
+	if (!sdev)
+		return -ENODEV;
+	di.dev = dev;
+	di.hive_mask = sdev->hive_mask;
+	di.total_bytes = (u64)sdev->npages << PAGE_SHIFT;
+	di.free_bytes = svmx_devmem_free_bytes(sdev);
+	di.free_order = svmx_devmem_free_order(sdev);
+	di.blocks = READ_ONCE(sdev->nr_blocks);
+	di.resident_pages = svmx_resident_pages(sdev);
+	di.epoch = atomic64_read(&sdev->epoch);
+	memcpy(out, &di, min_t(u32, out__sz, sizeof(di)));
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(svmx_bpf_kfunc_ids)
 BTF_ID_FLAGS(func, svmx_bpf_error)
+BTF_ID_FLAGS(func, svmx_bpf_evict_candidate, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, svmx_bpf_evict_propose, KF_TRUSTED_ARGS)
+BTF_ID_FLAGS(func, svmx_bpf_block_info)
+BTF_ID_FLAGS(func, svmx_bpf_device_info)
 BTF_KFUNCS_END(svmx_bpf_kfunc_ids)
 
 BTF_ID_LIST_SINGLE(svmx_ops_btf_id, struct, svmx_ops)
@@ -373,6 +544,10 @@ BTF_ID(struct, svmx_fault_ctx)
 BTF_ID(struct, svmx_cpu_fault_ctx)
 BTF_ID(struct, svmx_evict_ctx)
 BTF_ID(struct, svmx_prefetch_ctx)
+BTF_ID(struct, svmx_block_event)
+BTF_ID(struct, svmx_block_event)
+BTF_ID(struct, svmx_block_event)
+BTF_ID(struct, svmx_evict_done)
 
 static bool svmx_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 				     const struct bpf_prog *prog,
@@ -398,9 +573,6 @@ static int svmx_bpf_btf_struct_access(struct bpf_verifier_log *log,
 	} else if (t == svmx_bpf_ctx_types[SVMX_CB_PREFETCH]) {
 		start = offsetof(struct svmx_prefetch_ctx, answer);
 		end = offsetofend(struct svmx_prefetch_ctx, answer);
-	} else if (t == svmx_bpf_ctx_types[SVMX_CB_EVICT]) {
-		start = offsetof(struct svmx_evict_ctx, pick);
-		end = offsetofend(struct svmx_evict_ctx, pick);
 	} else {
 		return -EACCES;
 	}
@@ -579,6 +751,10 @@ static int svmx_ops_fault_stub(struct svmx_fault_ctx *ctx) { return 0; }
 static int svmx_ops_cpu_fault_stub(struct svmx_cpu_fault_ctx *ctx) { return 0; }
 static int svmx_ops_prefetch_stub(struct svmx_prefetch_ctx *ctx) { return 0; }
 static int svmx_ops_evict_stub(struct svmx_evict_ctx *ctx) { return 0; }
+static void svmx_ops_block_alloc_stub(struct svmx_block_event *ev) { }
+static void svmx_ops_block_access_stub(struct svmx_block_event *ev) { }
+static void svmx_ops_block_free_stub(struct svmx_block_event *ev) { }
+static void svmx_ops_evict_done_stub(struct svmx_evict_done *done) { }
 static int svmx_ops_init_stub(void) { return 0; }
 static void svmx_ops_exit_stub(struct svmx_exit_info *ei) { }
 
@@ -587,6 +763,10 @@ static struct svmx_ops svmx_ops_cfi_stubs = {
 	.prefetch	= svmx_ops_prefetch_stub,
 	.cpu_fault	= svmx_ops_cpu_fault_stub,
 	.evict		= svmx_ops_evict_stub,
+	.block_alloc	= svmx_ops_block_alloc_stub,
+	.block_access	= svmx_ops_block_access_stub,
+	.block_free	= svmx_ops_block_free_stub,
+	.evict_done	= svmx_ops_evict_done_stub,
 	.init		= svmx_ops_init_stub,
 	.exit		= svmx_ops_exit_stub,
 };
@@ -622,6 +802,10 @@ static const char * const svmx_bpf_cb_names[] = {
 	[SVMX_CB_CPU_FAULT]	= "cpu_fault",
 	[SVMX_CB_EVICT]		= "evict",
 	[SVMX_CB_PREFETCH]	= "prefetch",
+	[SVMX_CB_BLOCK_ALLOC]	= "block_alloc",
+	[SVMX_CB_BLOCK_ACCESS]	= "block_access",
+	[SVMX_CB_BLOCK_FREE]	= "block_free",
+	[SVMX_CB_EVICT_DONE]	= "evict_done",
 };
 
 static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
@@ -642,6 +826,12 @@ static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
 			   svmx_bpf_cb_names[i], atomic64_read(&s->calls[i]),
 			   atomic64_read(&s->errors[i]),
 			   atomic64_read(&s->invalid[i]));
+	if (s)
+		seq_printf(m, "  victims policy=%lld lru=%lld hole=%lld request=%lld\n",
+			   atomic64_read(&s->victims[SVMX_VICTIM_POLICY]),
+			   atomic64_read(&s->victims[SVMX_VICTIM_LRU]),
+			   atomic64_read(&s->victims[SVMX_VICTIM_HOLE]),
+			   atomic64_read(&s->victims[SVMX_VICTIM_REQUEST]));
 	seq_printf(m, "last_exit %s kind=%s time_ns=%llu\n",
 		   ei->name[0] ? ei->name : "none",
 		   svmx_exit_kind_names[ei->kind], ei->time_ns);

@@ -51,19 +51,65 @@ struct svmx_cpu_fault_ctx {
 	u32 order;
 };
 
-/**
- * struct svmx_evict_ctx - device memory is needed: pick the block to evict
- * @dev: device under pressure
- * @nr: valid entries in @cand, 1..SVMX_EVICT_CANDIDATES
- * @cand: candidate blocks, least recently used first (read only)
- * @pick: answer (writable): index into @cand, below @nr; holds 0 (the
- *	least recently used block, the default's pick)
+/*
+ * The evict callback's context is struct svmx_evict_ctx (svmx.h), shared
+ * with the built-in policy seam: BPF reads it, takes candidates with
+ * svmx_bpf_evict_candidate() and proposes victims with
+ * svmx_bpf_evict_propose(); it cannot write it directly.
  */
-struct svmx_evict_ctx {
+
+/**
+ * struct svmx_block_info - a block, as svmx_bpf_block_info() reports it
+ * @dev: its device
+ * @order: its order (2^order pages)
+ * @pages: device pages resident in it now
+ * @evictable: 1 when eviction may take it now (it is on the LRU), 0 while
+ *	it is being evicted
+ * @epoch: device epoch of its last access
+ * @age: device epochs since then
+ * @accesses: device epochs in which it was accessed, its fill included
+ * @owner: handle of the binding whose migration filled it (the fault
+ *	info's context handle)
+ * @cgroup_id: that binding's cgroup; 0: svmx does not record cgroups yet
+ * @addr: virtual address of the chunk it was filled for, in @owner's
+ *	address space
+ */
+struct svmx_block_info {
 	u32 dev;
-	u32 nr;
-	struct svmx_victim cand[SVMX_EVICT_CANDIDATES];
-	u32 pick;
+	u32 order;
+	u32 pages;
+	u32 evictable;
+	u64 epoch;
+	u64 age;
+	u64 accesses;
+	u64 owner;
+	u64 cgroup_id;
+	u64 addr;
+};
+
+/**
+ * struct svmx_device_info - a device, as svmx_bpf_device_info() reports it
+ * @dev: its index
+ * @hive_mask: its hive (bit per device, itself included), 0 when none
+ * @total_bytes: device memory
+ * @free_bytes: device memory not allocated to blocks
+ * @free_order: largest order of a free naturally aligned block, -1 when
+ *	no page is free
+ * @pad: 0
+ * @blocks: live blocks
+ * @resident_pages: pages resident in its memory
+ * @epoch: its epoch now (bumped per SVMX_IOC_EXEC)
+ */
+struct svmx_device_info {
+	u32 dev;
+	u32 hive_mask;
+	u64 total_bytes;
+	u64 free_bytes;
+	s32 free_order;
+	u32 pad;
+	u64 blocks;
+	u64 resident_pages;
+	u64 epoch;
 };
 
 /**
@@ -89,6 +135,10 @@ enum svmx_bpf_cb {
 	SVMX_CB_CPU_FAULT,
 	SVMX_CB_EVICT,
 	SVMX_CB_PREFETCH,
+	SVMX_CB_BLOCK_ALLOC,
+	SVMX_CB_BLOCK_ACCESS,
+	SVMX_CB_BLOCK_FREE,
+	SVMX_CB_EVICT_DONE,
 	SVMX_CB_NR,
 };
 
@@ -158,12 +208,59 @@ struct svmx_ops {
 	 */
 	int (*cpu_fault)(struct svmx_cpu_fault_ctx *ctx);
 	/**
-	 * @evict: which block to evict when a device needs memory.
-	 * @ctx: the candidates; write ctx->pick.  Called with no spinlock
-	 * held but possibly from a fault path: must not sleep.  Left out:
-	 * the least recently used block.
+	 * @evict: victims to evict when a device needs memory.
+	 * @ctx: ctx->info holds the device, the bytes to free, the order of
+	 * the block being reserved and the handles of up to 32 least
+	 * recently used evictable blocks (svmx_bpf_evict_candidate()).
+	 * Propose victims with svmx_bpf_evict_propose(ctx, handle), up to
+	 * 32, candidates or any other block of the device the policy knows
+	 * of (from @block_alloc).  The kernel evicts them in that order until
+	 * the bytes are free, checking each against the device's live
+	 * blocks: a handle that is malformed, of another device, of a freed
+	 * block or of a block being filled or evicted is skipped, counted as
+	 * invalid and traced (svmx:svmx_evict_reject).  What the valid
+	 * victims leave needed, the LRU evicts.  Called from the fault,
+	 * prefetch and migrate paths with the device's evict_lock held (a
+	 * mutex; no spinlock) under rcu_read_lock(): must not sleep.  Left
+	 * out, or proposing nothing: the LRU evicts everything needed.
 	 */
 	int (*evict)(struct svmx_evict_ctx *ctx);
+	/**
+	 * @block_alloc: a block was filled and can be evicted from now on.
+	 * @ev: the block (read only).  Called after the migration that
+	 * filled it, with the mmap lock held for read, under
+	 * rcu_read_lock(): must not sleep.  Blocks allocated before the
+	 * policy attached are not announced; the policy meets them in
+	 * @block_access, @evict candidates or @block_free.  Optional.
+	 */
+	void (*block_alloc)(struct svmx_block_event *ev);
+	/**
+	 * @block_access: device work accessed a block, for the first time
+	 * in this device epoch: at most once per block and epoch (an epoch
+	 * is one SVMX_IOC_EXEC call).  The fill counts as the access of its
+	 * epoch.  @ev: the block (read only).  Called from the execution
+	 * engine, with no svmx lock held, under rcu_read_lock(): must not
+	 * sleep.  Optional.
+	 */
+	void (*block_access)(struct svmx_block_event *ev);
+	/**
+	 * @block_free: a block was freed (evicted, its pages migrated back or
+	 * unmapped); its handle no longer validates.  @ev: the block (read
+	 * only).  Called from whatever dropped its last page, possibly with
+	 * a page-table spinlock held (process exit) but never pt_lock, under
+	 * rcu_read_lock(): must not sleep.  Only for blocks announced by
+	 * @block_alloc (possibly to a previous policy).  Optional.
+	 */
+	void (*block_free)(struct svmx_block_event *ev);
+	/**
+	 * @evict_done: an eviction attempt ended.
+	 * @done: the block, pages moved and left, reason (enum
+	 * svmx_evict_reason), who chose it (enum svmx_victim_source) and the
+	 * result (read only).  Called with the device's evict_lock held,
+	 * before the block's @block_free when it goes, under
+	 * rcu_read_lock(): must not sleep.  Optional.
+	 */
+	void (*evict_done)(struct svmx_evict_done *done);
 	/**
 	 * @init: set up the policy's state.  Sleepable; called once when the
 	 * policy is attached, before any decision callback.  A non-zero

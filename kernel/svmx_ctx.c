@@ -80,6 +80,9 @@ static const struct mmu_interval_notifier_ops svmx_notifier_ops = {
 	.invalidate = svmx_invalidate,
 };
 
+/* Handles of contexts for policies: never reused while the module is loaded. */
+static atomic64_t svmx_ctx_next_id = ATOMIC64_INIT(0);
+
 /**
  * svmx_ctx_create() - bind the current mm to a device
  * @sdev: the device
@@ -106,6 +109,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	mt_init(&ctx->advice);
 	xa_init(&ctx->regions);
 	init_waitqueue_head(&ctx->resume);
+	ctx->id = atomic64_inc_return(&svmx_ctx_next_id);
 
 	/* pt_lock is taken from reclaim (the notifier): tell lockdep. */
 	fs_reclaim_acquire(GFP_KERNEL);

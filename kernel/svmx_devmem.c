@@ -40,6 +40,34 @@
  */
 
 /**
+ * DOC: Block handles
+ *
+ * Policies know blocks by opaque u64 handles, never by pointer: a handle
+ * is the device index, a generation and the block's id in the device's
+ * valid-blocks registry, &svmx_device.handles (the idea of cache_ext's
+ * registry of valid folios).  The id is reserved when the block is
+ * allocated and the block is entered under it when svmx_block_publish()
+ * makes it evictable, which is also when the policy hears of it
+ * (SVMX_NOTE_ALLOC); it is erased when the block is freed
+ * (SVMX_NOTE_FREE).  So a handle validates exactly while its block is
+ * live and published: the evictor checks every proposed victim with
+ * svmx_block_take(), policy kfuncs look blocks up with
+ * svmx_block_lookup().  Ids are reused, lowest first; the generation (the
+ * device's allocation count when the id was handed out, 32 bits) makes a
+ * stale handle validate again only if its id is reused exactly 2^32
+ * allocations later.  Blocks are freed after an RCU grace period, so a
+ * lookup under RCU may read the block it found even while it is freed.
+ *
+ * Notifications: the policy hears of each published block's allocation,
+ * of its accesses by device work (svmx_block_touch(), at most once per
+ * block and device epoch, that is per SVMX_IOC_EXEC: the same rate at
+ * which the LRU position is refreshed), and of its free.  They are sent
+ * with no svmx lock held: svmx_block_touch() runs under pt_lock, so it
+ * only takes a reference and its caller sends the access with
+ * svmx_block_accessed() once pt_lock is dropped.
+ */
+
+/**
  * DOC: Fault injection
  *
  * Three standard fault-injection attributes sit in debugfs under svmx/
@@ -117,6 +145,7 @@ void svmx_devmem_page_free(struct page *page)
 	struct svmx_block *block = svmx_page_block(page);
 
 	atomic64_dec(&block->sdev->resident);
+	atomic_dec(&block->pages);
 	svmx_block_put(block);
 }
 
@@ -154,6 +183,7 @@ int svmx_devmem_init(struct svmx_device *sdev, u64 bytes,
 	sdev->pfn_first = res->start >> PAGE_SHIFT;
 	sdev->npages = bytes >> PAGE_SHIFT;
 	xa_init(&sdev->blocks);
+	xa_init_flags(&sdev->handles, XA_FLAGS_ALLOC);
 
 	sdev->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!sdev->pool) {
@@ -188,7 +218,8 @@ void svmx_devmem_fini(struct svmx_device *sdev)
 
 	if (!sdev->pool)
 		return;
-	WARN_ON(sdev->nr_blocks || sdev->used_pages || !xa_empty(&sdev->blocks));
+	WARN_ON(sdev->nr_blocks || sdev->used_pages || !xa_empty(&sdev->blocks) ||
+		!xa_empty(&sdev->handles));
 	memunmap_pages(&sdev->pagemap);
 	release_mem_region(range->start, range_len(range));
 	gen_pool_destroy(sdev->pool);
@@ -204,6 +235,54 @@ void svmx_devmem_fini(struct svmx_device *sdev)
 u64 svmx_devmem_free_bytes(struct svmx_device *sdev)
 {
 	return gen_pool_avail(sdev->pool);
+}
+
+/* Largest order of a naturally aligned free run in one pool chunk. */
+static int svmx_chunk_free_order(const struct gen_pool_chunk *chunk, int best)
+{
+	unsigned long base = chunk->start_addr >> PAGE_SHIFT;
+	unsigned long nbits = (chunk->end_addr - chunk->start_addr + 1) >> PAGE_SHIFT;
+	unsigned long pos = 0, end;
+	int o;
+
+	while (best < SVMX_CHUNK_ORDER) {
+		pos = find_next_zero_bit(chunk->bits, nbits, pos);
+		if (pos >= nbits)
+			break;
+		end = find_next_bit(chunk->bits, nbits, pos);
+		for (o = SVMX_CHUNK_ORDER; o > best; o--) {
+			if (ALIGN(base + pos, 1UL << o) + (1UL << o) <= base + end) {
+				best = o;
+				break;
+			}
+		}
+		pos = end;
+	}
+	return best;
+}
+
+/**
+ * svmx_devmem_free_order() - largest block the device could allocate now
+ * @sdev: the device
+ *
+ * Walks the free runs of the pool's bitmap (one bit per page, a word at a
+ * time) without its lock, so the answer is a hint that concurrent
+ * allocations may change; it stops as soon as a 2 MiB block is free.
+ * Blocks are naturally aligned in physical addresses, as svmx_pool_alloc()
+ * allocates them.
+ *
+ * Return: an order in 0..SVMX_CHUNK_ORDER, or -1 when no page is free.
+ */
+int svmx_devmem_free_order(struct svmx_device *sdev)
+{
+	struct gen_pool_chunk *chunk;
+	int best = -1;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &sdev->pool->chunks, next_chunk)
+		best = svmx_chunk_free_order(chunk, best);
+	rcu_read_unlock();
+	return best;
 }
 
 /**
@@ -245,6 +324,15 @@ static void svmx_backing_free(struct page *backing, unsigned long from,
 		__free_page(backing + from++);
 }
 
+/* A new handle for id @id of @sdev's registry (DOC: Block handles). */
+static u64 svmx_handle_make(struct svmx_device *sdev, u32 id)
+{
+	u64 gen = atomic64_inc_return(&sdev->handle_seq) & SVMX_HANDLE_GEN_MASK;
+
+	return (u64)(sdev->id + 1) << SVMX_HANDLE_DEV_SHIFT |
+	       gen << SVMX_HANDLE_GEN_SHIFT | id;
+}
+
 /**
  * svmx_block_try_alloc() - a block from the pool, without evicting
  * @sdev: the device
@@ -262,6 +350,7 @@ struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	struct svmx_block *block;
 	unsigned long phys;
 	bool first;
+	u32 id;
 
 	block = kzalloc(sizeof(*block), GFP_KERNEL);
 	if (!block)
@@ -287,9 +376,14 @@ struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	refcount_set(&block->refs, 1);
 	INIT_LIST_HEAD(&block->lru);
 	block->epoch = atomic64_read(&sdev->epoch);
+	/* Reserve the block's id; publishing enters the block under it. */
+	if (xa_alloc(&sdev->handles, &id, NULL,
+		     XA_LIMIT(0, SVMX_HANDLE_ID_MASK), GFP_KERNEL))
+		goto err_backing;
+	block->handle = svmx_handle_make(sdev, id);
 	if (xa_insert(&sdev->blocks, block->pfn - sdev->pfn_first, block,
 		      GFP_KERNEL))
-		goto err_backing;
+		goto err_handle;
 
 	spin_lock(&sdev->lock);
 	first = !sdev->nr_blocks++;
@@ -301,6 +395,8 @@ struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 	trace_svmx_block_alloc(sdev->id, block->pfn, order, 1);
 	return block;
 
+err_handle:
+	xa_erase(&sdev->handles, id);
 err_backing:
 	svmx_backing_free(block->backing, 0, 1UL << order);
 err_pool:
@@ -309,23 +405,46 @@ err_pool:
 	return ERR_PTR(-ENOMEM);
 }
 
+/**
+ * svmx_block_event() - a block as its notifications describe it
+ * @block: the block; live, or found under RCU
+ * @ev: out: the event
+ */
+void svmx_block_event(struct svmx_block *block, struct svmx_block_event *ev)
+{
+	ev->handle = block->handle;
+	ev->dev = block->sdev->id;
+	ev->order = READ_ONCE(block->order);
+	ev->epoch = atomic64_read(&block->sdev->epoch);
+	ev->owner = block->owner;
+	ev->addr = block->addr;
+	ev->accesses = READ_ONCE(block->accesses);
+}
+
 static void svmx_block_free(struct svmx_block *block)
 {
 	struct svmx_device *sdev = block->sdev;
+	struct svmx_block_event ev;
 	unsigned int order;
 	bool last;
 
 	spin_lock(&sdev->lock);
 	list_del(&block->lru);
 	xa_erase(&sdev->blocks, block->pfn - sdev->pfn_first);
+	/* From here on, the block's handle no longer validates. */
+	xa_erase(&sdev->handles, block->handle & SVMX_HANDLE_ID_MASK);
 	order = block->order;
 	last = !--sdev->nr_blocks;
 	sdev->used_pages -= 1UL << order;
 	spin_unlock(&sdev->lock);
 	trace_svmx_block_free(sdev->id, block->pfn, order, 0);
+	if (block->published) {
+		svmx_block_event(block, &ev);
+		svmx_policy_block_note(SVMX_NOTE_FREE, &ev);
+	}
 	svmx_backing_free(block->backing, 0, 1UL << order);
 	svmx_pool_free(sdev->pool, block->pfn << PAGE_SHIFT, order);
-	kfree(block);
+	kfree_rcu(block, rcu);
 	if (last)
 		module_put(THIS_MODULE);
 }
@@ -371,18 +490,32 @@ void svmx_block_shrink(struct svmx_block *block, unsigned int order)
 
 /**
  * svmx_block_publish() - make a filled block visible to eviction
- * @block: a block returned by svmx_block_reserve()
+ * @block: a block returned by svmx_block_reserve(); the caller still holds
+ *	its reservation reference
+ * @owner: &svmx_ctx.id of the binding the migration filled it for
+ * @addr: virtual address of the chunk it was filled for
  *
- * Filling the block was its first access: its age starts now.
+ * Filling the block was its first access: its age starts now.  Its handle
+ * starts to validate, and the policy is told (SVMX_NOTE_ALLOC).
  */
-void svmx_block_publish(struct svmx_block *block)
+void svmx_block_publish(struct svmx_block *block, u64 owner, unsigned long addr)
 {
 	struct svmx_device *sdev = block->sdev;
+	struct svmx_block_event ev;
 
 	spin_lock(&sdev->lock);
 	block->epoch = atomic64_read(&sdev->epoch);
+	block->accesses = 1;
+	block->owner = owner;
+	block->addr = addr;
+	block->published = true;
+	/* The id is reserved: storing allocates nothing and cannot fail. */
+	xa_store(&sdev->handles, block->handle & SVMX_HANDLE_ID_MASK, block,
+		 GFP_NOWAIT);
 	list_add_tail(&block->lru, &sdev->lru);
 	spin_unlock(&sdev->lock);
+	svmx_block_event(block, &ev);
+	svmx_policy_block_note(SVMX_NOTE_ALLOC, &ev);
 }
 
 /**
@@ -404,21 +537,120 @@ void svmx_block_requeue(struct svmx_block *block)
 
 /**
  * svmx_block_touch() - note a device access for the LRU order
- * @block: the accessed block
+ * @block: the accessed block; one of its pages is mapped by the caller's
+ *	device page table, pt_lock held
  *
  * Moves the block to the LRU tail at most once per device epoch, so the
  * execution engine takes the device lock once per block and call.
+ *
+ * Return: true for the first access of a published block in this epoch:
+ * then a reference was taken, and the caller must call
+ * svmx_block_accessed() once pt_lock is dropped.
  */
-void svmx_block_touch(struct svmx_block *block)
+bool svmx_block_touch(struct svmx_block *block)
 {
 	struct svmx_device *sdev = block->sdev;
 	u64 epoch = atomic64_read(&sdev->epoch);
+	bool first = false;
 
 	if (READ_ONCE(block->epoch) == epoch)
-		return;
+		return false;
 	spin_lock(&sdev->lock);
-	WRITE_ONCE(block->epoch, epoch);
-	if (!list_empty(&block->lru))
-		list_move_tail(&block->lru, &sdev->lru);
+	if (block->epoch != epoch) {
+		WRITE_ONCE(block->epoch, epoch);
+		WRITE_ONCE(block->accesses, block->accesses + 1);
+		if (!list_empty(&block->lru))
+			list_move_tail(&block->lru, &sdev->lru);
+		/* The mapped page holds a reference: this one cannot be the first. */
+		first = block->published;
+		if (first)
+			refcount_inc(&block->refs);
+	}
 	spin_unlock(&sdev->lock);
+	return first;
+}
+
+/**
+ * svmx_block_accessed() - tell the policy of a block's access
+ * @block: a block svmx_block_touch() returned true for; pt_lock not held
+ *
+ * Sends SVMX_NOTE_ACCESS and drops the reference svmx_block_touch() took
+ * (which may free the block, after the notification).
+ */
+void svmx_block_accessed(struct svmx_block *block)
+{
+	struct svmx_block_event ev;
+
+	svmx_block_event(block, &ev);
+	svmx_policy_block_note(SVMX_NOTE_ACCESS, &ev);
+	svmx_block_put(block);
+}
+
+/**
+ * svmx_block_take() - take a block proposed as a victim, by handle
+ * @sdev: the device under pressure; its evict_lock held
+ * @handle: the proposed handle, anything a policy may say
+ * @why: out: why the proposal is refused, when it is
+ *
+ * The block must be a published, live block of @sdev that is on the LRU
+ * (not being filled or evicted).  It is taken off the LRU with a
+ * reference, as the LRU's own victims are.
+ *
+ * Return: the block, or NULL with *@why set.
+ */
+struct svmx_block *svmx_block_take(struct svmx_device *sdev, u64 handle,
+				   enum svmx_evict_reject *why)
+{
+	u64 dev = handle >> SVMX_HANDLE_DEV_SHIFT;
+	struct svmx_block *block;
+
+	if (!dev || dev > svmx_nr_devices) {
+		*why = SVMX_REJECT_MALFORMED;
+		return NULL;
+	}
+	if (dev - 1 != sdev->id) {
+		*why = SVMX_REJECT_FOREIGN;
+		return NULL;
+	}
+	spin_lock(&sdev->lock);
+	block = xa_load(&sdev->handles, handle & SVMX_HANDLE_ID_MASK);
+	if (!block || block->handle != handle) {
+		*why = SVMX_REJECT_DEAD;
+		block = NULL;
+	} else if (list_empty(&block->lru) || !refcount_inc_not_zero(&block->refs)) {
+		*why = SVMX_REJECT_BUSY;
+		block = NULL;
+	} else {
+		list_del_init(&block->lru);
+	}
+	spin_unlock(&sdev->lock);
+	return block;
+}
+
+/**
+ * svmx_block_lookup() - a live block by handle, for reading only
+ * @handle: any value
+ *
+ * Called under rcu_read_lock(); the block may be freed as soon as the
+ * caller leaves the read-side section, and may be being freed already
+ * (its memory stays readable until then).
+ *
+ * Return: the published block with this handle, or NULL.
+ */
+struct svmx_block *svmx_block_lookup(u64 handle)
+{
+	u64 dev = handle >> SVMX_HANDLE_DEV_SHIFT;
+	struct svmx_device *sdev;
+	struct svmx_block *block;
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "block lookup without RCU");
+	if (!dev || dev > svmx_nr_devices)
+		return NULL;
+	sdev = svmx_device_get(dev - 1);
+	if (!sdev)
+		return NULL;
+	block = xa_load(&sdev->handles, handle & SVMX_HANDLE_ID_MASK);
+	if (!block || READ_ONCE(block->handle) != handle)
+		return NULL;
+	return block;
 }

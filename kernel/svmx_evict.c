@@ -5,13 +5,34 @@
  * Victim choice, evicting a block, and reserving a destination block,
  * evicting for it when device memory is full.
  *
- * Eviction picks a victim among the least recently used blocks (the policy
- * chooses), then migrates every page still using the block back to system
- * memory with migrate_device_range() on the block's own pfns (the
- * mechanism is svmx_migrate_block_to_system()): no mmap lock and no
- * knowledge of which ranges or processes use it.  Busy pages are retried; a
- * block that still has pages afterwards is reported, not waited for, and
- * goes back to the LRU tail with its age unchanged.
+ * Eviction chooses victims (DOC: Victims), then migrates every page still
+ * using each one back to system memory with migrate_device_range() on the
+ * block's own pfns (the mechanism is svmx_migrate_block_to_system()): no
+ * mmap lock and no knowledge of which ranges or processes use it.  Busy
+ * pages are retried; a block that still has pages afterwards is reported,
+ * not waited for, and goes back to the LRU tail with its age unchanged.
+ */
+
+/**
+ * DOC: Victims
+ *
+ * When a block of order N is needed and fewer than 2^N pages are free,
+ * svmx_evict_bytes() must free the difference.  Under the device's
+ * evict_lock it collects the handles of up to SVMX_EVICT_CANDIDATES
+ * least recently used evictable blocks and asks the policy
+ * (svmx_policy_evict()) for victims: up to SVMX_EVICT_VICTIMS handles of
+ * any blocks of the device, candidates or blocks the policy tracks
+ * itself.  The victims are taken in the policy's order, each checked
+ * against the device's valid-blocks registry (svmx_block_take(): a
+ * handle of this device, of a live published block that is on the LRU
+ * and not taken already), until the bytes needed are freed; the handles
+ * after that are not looked at.  A refused handle is counted as an
+ * invalid answer of the policy and traced (svmx:svmx_evict_reject).  When
+ * the valid victims free less than needed (the policy proposed too few,
+ * some were refused, or stayed busy), the LRU evicts the rest, each block
+ * at most once.  Every eviction attempt is reported to the policy
+ * (svmx_policy_evict_done()) with who chose the block.  The built-in
+ * default proposes nothing: the LRU evicts everything.
  */
 
 /**
@@ -24,8 +45,8 @@
  * source pages are locked and replaced by migration entries.
  *
  * Eviction for a block of order N works in two ways.  While fewer than 2^N
- * pages are free, the policy's victim among the least recently used blocks
- * goes.  Once enough pages are free but no naturally aligned hole of 2^N
+ * pages are free, the policy's victims and then the LRU's go (DOC:
+ * Victims).  Once enough pages are free but no naturally aligned hole of 2^N
  * pages is (smaller blocks fragment the pool), LRU victims would rarely
  * free an aligned hole; instead the aligned window whose blocks hold the
  * fewest resident pages is emptied, block by block, whatever their LRU
@@ -48,76 +69,108 @@
 #include "svmx_trace.h"
 
 /*
- * Take a victim off the LRU with a reference, so that it is neither freed
- * nor picked by another evictor while we work on it.
+ * The least recently used evictable block, taken off the LRU with a
+ * reference, so that it is neither freed nor picked by another evictor
+ * while we work on it; NULL when there is none.
  */
-static struct svmx_block *svmx_victim_take(struct svmx_device *sdev,
-					   struct svmx_counters *cnt)
+static struct svmx_block *svmx_lru_take(struct svmx_device *sdev)
 {
-	struct svmx_block *cand[SVMX_EVICT_CANDIDATES], *block;
-	struct svmx_victim info[SVMX_EVICT_CANDIDATES];
-	u64 epoch = atomic64_read(&sdev->epoch);
-	u32 nr = 0, pick;
+	struct svmx_block *block, *found = NULL;
 
 	spin_lock(&sdev->lock);
 	list_for_each_entry(block, &sdev->lru, lru) {
-		if (!refcount_inc_not_zero(&block->refs))
-			continue;
-		cand[nr] = block;
-		info[nr].age = epoch - block->epoch;
-		info[nr].pages = refcount_read(&block->refs) - 1;
-		info[nr].order = block->order;
-		if (++nr == SVMX_EVICT_CANDIDATES)
+		if (refcount_inc_not_zero(&block->refs)) {
+			list_del_init(&block->lru);
+			found = block;
 			break;
+		}
 	}
 	spin_unlock(&sdev->lock);
-	if (!nr)
-		return NULL;
-
-	pick = svmx_policy_victim(sdev, info, nr, cnt);
-	spin_lock(&sdev->lock);
-	list_del_init(&cand[pick]->lru);
-	spin_unlock(&sdev->lock);
-	while (nr--)
-		if (nr != pick)
-			svmx_block_put(cand[nr]);
-	return cand[pick];
+	return found;
 }
 
-/* Evict a victim taken off the LRU; evict_lock held.  Drops the reference. */
+/*
+ * Evict a victim taken off the LRU; evict_lock held.  Drops the reference.
+ * Adds the block's size to *@freed (if given) when it was emptied.
+ */
 static int svmx_evict_taken(struct svmx_block *block,
 			    enum svmx_evict_reason reason,
+			    enum svmx_victim_source source, u64 *freed,
 			    struct svmx_counters *cnt)
 {
-	int ret = svmx_evict_block(block, reason, cnt);
+	u64 size = PAGE_SIZE << block->order;
+	int ret = svmx_evict_block(block, reason, source, cnt);
 
 	if (ret && refcount_read(&block->refs) > 1)
 		svmx_block_requeue(block);
+	else if (freed)
+		*freed += size;
 	svmx_block_put(block);
 	return ret;
 }
 
-/**
- * svmx_evict_one() - evict the policy's victim among the LRU blocks
- * @sdev: the device
- * @reason: why, for the counters and the trace
- * @cnt: counters of the caller
- *
- * Return: 0 when a block was fully evicted, -EBUSY or -ENOMEM when pages
- * stayed (the block goes back to the LRU tail, its age unchanged), -ENOENT
- * when there is nothing to evict.
+/*
+ * Free @bytes of @sdev's memory for a block of @order (see DOC: Victims):
+ * the policy's victims in its order, then the LRU's for what they did not
+ * free.  Return 0 when @bytes were freed, -ENOENT when nothing could be
+ * evicted, -EBUSY when evictions did not free enough.
  */
-int svmx_evict_one(struct svmx_device *sdev, enum svmx_evict_reason reason,
-		   struct svmx_counters *cnt)
+static int svmx_evict_bytes(struct svmx_device *sdev, u64 bytes,
+			    unsigned int order, enum svmx_evict_reason reason,
+			    struct svmx_counters *cnt)
 {
+	struct svmx_evict_ctx ctx = {
+		.info = {
+			.dev = sdev->id,
+			.order = order,
+			.reason = reason,
+			.bytes = bytes,
+		},
+	};
+	struct svmx_evict_info *info = &ctx.info;
+	enum svmx_evict_reject why;
 	struct svmx_block *block;
-	int ret;
+	u64 freed = 0, budget;
+	bool tried = false;
+	u32 i;
 
 	mutex_lock(&sdev->evict_lock);
-	block = svmx_victim_take(sdev, cnt);
-	ret = block ? svmx_evict_taken(block, reason, cnt) : -ENOENT;
+	spin_lock(&sdev->lock);
+	list_for_each_entry(block, &sdev->lru, lru) {
+		if (!refcount_read(&block->refs))
+			continue;	/* being freed */
+		info->cand[info->nr_cand++] = block->handle;
+		if (info->nr_cand == SVMX_EVICT_CANDIDATES)
+			break;
+	}
+	budget = sdev->nr_blocks;
+	spin_unlock(&sdev->lock);
+	if (!info->nr_cand)
+		goto out;	/* nothing evictable: every block is busy */
+
+	svmx_policy_evict(sdev, &ctx, cnt);
+	for (i = 0; i < ctx.answer.nr && freed < bytes; i++) {
+		block = svmx_block_take(sdev, ctx.answer.victim[i], &why);
+		if (!block) {
+			svmx_policy_evict_reject(sdev, ctx.answer.victim[i], why, cnt);
+			continue;
+		}
+		svmx_evict_taken(block, reason, SVMX_VICTIM_POLICY, &freed, cnt);
+		tried = true;
+	}
+	/* Each block at most once: a busy one goes back to the LRU tail. */
+	while (freed < bytes && budget--) {
+		block = svmx_lru_take(sdev);
+		if (!block)
+			break;
+		svmx_evict_taken(block, reason, SVMX_VICTIM_LRU, &freed, cnt);
+		tried = true;
+	}
+out:
 	mutex_unlock(&sdev->evict_lock);
-	return ret;
+	if (!tried)
+		return -ENOENT;
+	return freed >= bytes ? 0 : -EBUSY;
 }
 
 /*
@@ -194,7 +247,8 @@ static int svmx_evict_hole(struct svmx_device *sdev, unsigned int order,
 		trace_svmx_evict_hole(sdev->id, sdev->pfn_first + first, order,
 				      nr, pages);
 	for (i = 0; i < nr; i++) {
-		err = svmx_evict_taken(victims[i], reason, cnt);
+		err = svmx_evict_taken(victims[i], reason, SVMX_VICTIM_HOLE,
+				       NULL, cnt);
 		if (err)
 			ret = err;
 	}
@@ -226,7 +280,7 @@ struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int ord
 				      bool evict, enum svmx_evict_reason reason,
 				      struct svmx_counters *cnt)
 {
-	u64 size = PAGE_SIZE << order, evictions = cnt->evictions;
+	u64 size = PAGE_SIZE << order, evictions = cnt->evictions, free;
 	struct svmx_block *block;
 	unsigned long tries;
 	int err = -ENOSPC, ret;
@@ -245,10 +299,12 @@ struct svmx_block *svmx_block_reserve(struct svmx_device *sdev, unsigned int ord
 			return ERR_PTR(-EAGAIN);
 		if (tries > sdev->npages >> order)
 			break;
-		if (svmx_devmem_free_bytes(sdev) >= size)
+		free = svmx_devmem_free_bytes(sdev);
+		if (free >= size)
 			ret = svmx_evict_hole(sdev, order, reason, cnt);
 		else
-			ret = svmx_evict_one(sdev, reason, cnt);
+			ret = svmx_evict_bytes(sdev, size - free, order, reason,
+					       cnt);
 		if (ret == -ENOENT)
 			break;
 	}
@@ -264,20 +320,30 @@ fail:
  * @reason: why, for the counters and the trace
  * @cnt: counters of the caller
  *
- * Bounded: each block is tried once (busy ones go to the tail).
+ * In LRU order, without asking the policy: the operator asked for all of
+ * them.  Bounded: each block is tried once (busy ones go to the tail).
  *
  * Return: 0 when the device holds no block any more, -EBUSY otherwise.
  */
 int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 		   struct svmx_counters *cnt)
 {
+	struct svmx_block *block;
 	u64 budget;
 
 	spin_lock(&sdev->lock);
 	budget = sdev->nr_blocks;
 	spin_unlock(&sdev->lock);
-	while (budget-- && svmx_evict_one(sdev, reason, cnt) != -ENOENT)
-		;
+	while (budget--) {
+		mutex_lock(&sdev->evict_lock);
+		block = svmx_lru_take(sdev);
+		if (block)
+			svmx_evict_taken(block, reason, SVMX_VICTIM_REQUEST,
+					 NULL, cnt);
+		mutex_unlock(&sdev->evict_lock);
+		if (!block)
+			break;
+	}
 	spin_lock(&sdev->lock);
 	budget = sdev->nr_blocks;
 	spin_unlock(&sdev->lock);
@@ -346,16 +412,21 @@ static void svmx_evict_count(struct svmx_counters *cnt,
  * svmx_evict_block() - evict a block: every page back to system memory
  * @block: the block; the caller holds a reference
  * @reason: why, for the counters and the trace
+ * @source: who chose the block, for the policy's notification
  * @cnt: counters of the caller
+ *
+ * The policy is told how it went (svmx_policy_evict_done()) while the
+ * caller's reference still keeps the block.
  *
  * Return: 0 when the block holds no page any more, otherwise the error of
  * svmx_migrate_block_to_system() (traced by svmx_evict_fail).
  */
 int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
-		     struct svmx_counters *cnt)
+		     enum svmx_victim_source source, struct svmx_counters *cnt)
 {
 	struct svmx_device *sdev = block->sdev;
 	unsigned int passes = 0, left;
+	struct svmx_evict_done done;
 	unsigned long moved;
 	int ret;
 
@@ -369,5 +440,12 @@ int svmx_evict_block(struct svmx_block *block, enum svmx_evict_reason reason,
 	if (ret)
 		trace_svmx_evict_fail(sdev->id, block->pfn, block->order, left,
 				      passes, reason, ret);
+	svmx_block_event(block, &done.block);
+	done.pages = moved;
+	done.left = left;
+	done.reason = reason;
+	done.source = source;
+	done.ret = ret;
+	svmx_policy_evict_done(&done);
 	return ret;
 }

@@ -251,6 +251,7 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 			  struct svmx_counters *cnt)
 {
 	enum svmx_mem_kind kind = SVMX_MEM_SYSTEM;
+	struct svmx_block *told = NULL;
 	struct page *page;
 	void *kaddr;
 
@@ -265,7 +266,8 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 		struct svmx_block *block = svmx_page_block(page);
 
 		kind = block->sdev == ctx->sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
-		svmx_block_touch(block);
+		if (svmx_block_touch(block))
+			told = block;	/* the policy hears of it after pt_lock */
 		page = svmx_backing_page(page);
 	}
 	kaddr = kmap_local_page(page);
@@ -280,6 +282,8 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 	if (p->access != SVMX_ACCESS_READ && kind == SVMX_MEM_SYSTEM)
 		svmx_page_written(page);
 	mutex_unlock(&ctx->pt_lock);
+	if (told)
+		svmx_block_accessed(told);
 	svmx_charge(ctx, op, p, kind, cnt);
 	return 0;
 }

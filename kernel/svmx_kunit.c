@@ -334,9 +334,18 @@ static void svmx_policy_fallback_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, c->want_fallbacks);
 }
 
-static int pick_third(const struct svmx_victim *cand, u32 nr, u32 *pick)
+/* Proposes candidate 2; with fewer candidates, one victim too many. */
+static int pick_third(struct svmx_evict_ctx *ctx)
 {
-	*pick = 2;
+	u32 i;
+
+	if (ctx->info.nr_cand > 2) {
+		ctx->answer.victim[ctx->answer.nr++] = ctx->info.cand[2];
+		return 0;
+	}
+	for (i = 0; i <= SVMX_EVICT_VICTIMS; i++)
+		ctx->answer.victim[i % SVMX_EVICT_VICTIMS] = 0x1234;
+	ctx->answer.nr = SVMX_EVICT_VICTIMS + 1;
 	return 0;
 }
 
@@ -357,22 +366,28 @@ static int too_many_prefetches(const struct svmx_fault_info *info,
 static void svmx_policy_other_hooks_test(struct kunit *test)
 {
 	struct svmx_policy_ops ops = {
-		.select_victim = pick_third,
+		.evict = pick_third,
 		.cpu_fault = bad_cpu_order,
 		.prefetch = too_many_prefetches,
 		.name = "kunit",
 	};
 	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
 	struct svmx_cpu_fault_info cinfo = { .addr = 0x40000000 };
-	struct svmx_victim cand[4] = {};
+	struct svmx_evict_ctx ev = {
+		.info = { .nr_cand = 4, .cand = { 11, 12, 13, 14 } },
+	};
 	struct svmx_counters cnt = {};
 	struct svmx_prefetch p;
 
 	svmx_policy_install(&ops);
-	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 4, &cnt), 2U);
+	svmx_policy_evict(&policy_test_dev, &ev, &cnt);
+	KUNIT_EXPECT_EQ(test, ev.answer.nr, 1U);
+	KUNIT_EXPECT_EQ(test, ev.answer.victim[0], 13ULL);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
-	/* With two candidates, index 2 is out of range. */
-	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 2, &cnt), 0U);
+	/* More victims than an answer holds: none of them, counted. */
+	ev.info.nr_cand = 2;
+	svmx_policy_evict(&policy_test_dev, &ev, &cnt);
+	KUNIT_EXPECT_EQ(test, ev.answer.nr, 0U);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 1ULL);
 	KUNIT_EXPECT_EQ(test, svmx_policy_cpu_fault(&policy_test_dev, &cinfo, &cnt),
 			(u32)SVMX_CHUNK_ORDER);
@@ -380,6 +395,9 @@ static void svmx_policy_other_hooks_test(struct kunit *test)
 	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
 	KUNIT_EXPECT_EQ(test, p.nr, 0U);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 3ULL);
+	/* A victim handle the evictor refuses is a fallback too. */
+	svmx_policy_evict_reject(&policy_test_dev, 0x1234, SVMX_REJECT_DEAD, &cnt);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 4ULL);
 	svmx_policy_install(NULL);
 }
 
@@ -395,7 +413,7 @@ static int silent_cpu_fault(const struct svmx_cpu_fault_info *info, u32 *order)
 	return 0;
 }
 
-static int silent_victim(const struct svmx_victim *cand, u32 nr, u32 *pick)
+static int silent_evict(struct svmx_evict_ctx *ctx)
 {
 	return 0;
 }
@@ -418,19 +436,21 @@ static void svmx_policy_partial_answer_test(struct kunit *test)
 	struct svmx_policy_ops ops = {
 		.fault = order_only_fault,
 		.cpu_fault = silent_cpu_fault,
-		.select_victim = silent_victim,
+		.evict = silent_evict,
 		.prefetch = range_only_prefetch,
 		.name = "kunit",
 	};
 	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
 	struct svmx_cpu_fault_info cinfo = { .addr = 0x40000000 };
-	struct svmx_victim cand[2] = {};
 	struct svmx_counters cnt = {};
 	struct svmx_fault_decision d;
+	struct svmx_evict_ctx ev;
 	struct svmx_prefetch p;
 
 	memset(&d, 0xa5, sizeof(d));
 	memset(&p, 0xa5, sizeof(p));
+	memset(&ev, 0xa5, sizeof(ev));
+	ev.info.nr_cand = 2;
 	svmx_policy_install(&ops);
 	svmx_policy_fault(&policy_test_dev, &info, &d, &cnt);
 	KUNIT_EXPECT_EQ(test, d.placement, (u32)SVMX_PLACE_MIGRATE);
@@ -438,7 +458,9 @@ static void svmx_policy_partial_answer_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, d.order, (u32)SVMX_MID_ORDER);
 	KUNIT_EXPECT_EQ(test, svmx_policy_cpu_fault(&policy_test_dev, &cinfo, &cnt),
 			(u32)SVMX_CHUNK_ORDER);
-	KUNIT_EXPECT_EQ(test, svmx_policy_victim(&policy_test_dev, cand, 2, &cnt), 0U);
+	svmx_policy_evict(&policy_test_dev, &ev, &cnt);
+	KUNIT_EXPECT_EQ(test, ev.answer.nr, 0U);
+	KUNIT_EXPECT_EQ(test, ev.answer.victim[0], 0ULL);
 	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
 	KUNIT_EXPECT_EQ(test, p.nr, 0U);
 	svmx_policy_install(NULL);

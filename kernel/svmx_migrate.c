@@ -229,6 +229,7 @@ static void svmx_fill_dst(struct svmx_mig *mig, struct svmx_block *block)
 		dpage->zone_device_data = block;
 		/* The page's reference on the block; page_free drops it. */
 		refcount_inc(&block->refs);
+		atomic_inc(&block->pages);
 		atomic64_inc(&block->sdev->resident);
 		zone_device_page_init(dpage);
 		mig->args.dst[i] = migrate_pfn(page_to_pfn(dpage)) |
@@ -384,7 +385,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_finalize(&mig.args);
 
-	svmx_block_publish(block);
+	svmx_block_publish(block, ctx->id, span.start);
 	svmx_block_put(block);	/* the reservation's reference */
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
 	if (mig.migrated)

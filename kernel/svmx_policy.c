@@ -24,7 +24,15 @@
  *    migrate to a hive peer that is the preferred location;
  *  - prefetch: nothing;
  *  - cpu_fault: bring back the 2 MiB chunk (clipped to the VMA);
- *  - select_victim: the least recently used block.
+ *  - evict: no victim of its own: the evictor's LRU evicts the least
+ *    recently used blocks until enough memory is free.
+ *
+ * Eviction answers are handles of blocks, which only the evictor can
+ * check (svmx_block_take()): svmx_policy_evict() checks the answer's
+ * shape, and the evictor reports each victim it refuses with
+ * svmx_policy_evict_reject().  Notifications (block allocated, accessed,
+ * freed; eviction done) go to the active policy through
+ * svmx_policy_block_note() and svmx_policy_evict_done().
  */
 #include <kunit/visibility.h>
 #include <linux/mutex.h>
@@ -61,10 +69,9 @@ static int svmx_default_cpu_fault(const struct svmx_cpu_fault_info *info,
 	return 0;
 }
 
-static int svmx_default_select_victim(const struct svmx_victim *cand, u32 nr,
-				      u32 *pick)
+static int svmx_default_evict(struct svmx_evict_ctx *ctx)
 {
-	*pick = 0;
+	ctx->answer.nr = 0;	/* the evictor's LRU evicts what is needed */
 	return 0;
 }
 
@@ -72,7 +79,7 @@ static const struct svmx_policy_ops svmx_default_policy = {
 	.fault		= svmx_default_fault,
 	.prefetch	= svmx_default_prefetch,
 	.cpu_fault	= svmx_default_cpu_fault,
-	.select_victim	= svmx_default_select_victim,
+	.evict		= svmx_default_evict,
 	.name		= "default",
 };
 
@@ -235,38 +242,98 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 EXPORT_SYMBOL_IF_KUNIT(svmx_policy_cpu_fault);
 
 /**
- * svmx_policy_victim() - the block to evict
+ * svmx_policy_evict() - victims to evict when device memory is needed
  * @sdev: device under pressure
- * @cand: candidates, least recently used first
- * @nr: number of candidates, at least 1
+ * @ctx: the question in @ctx->info; the answer, always well formed on
+ *	return (at most SVMX_EVICT_VICTIMS handles, possibly none), in
+ *	@ctx->answer
  * @cnt: counters of the caller
  *
- * Return: an index below @nr.
+ * The handles themselves are checked by the evictor.
  */
-u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
-		       u32 nr, struct svmx_counters *cnt)
+void svmx_policy_evict(struct svmx_device *sdev, struct svmx_evict_ctx *ctx,
+		       struct svmx_counters *cnt)
 {
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
 	int ret = -ENOENT;
-	u32 pick;
 
-	svmx_default_select_victim(cand, nr, &pick);
+	memset(&ctx->answer, 0, sizeof(ctx->answer));
+	svmx_default_evict(ctx);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
-	if (ops->select_victim)
-		ret = ops->select_victim(cand, nr, &pick);
-	if (ret || pick >= nr) {
-		fallback = !!ops->select_victim;
+	if (ops->evict)
+		ret = ops->evict(ctx);
+	if (ret || ctx->answer.nr > SVMX_EVICT_VICTIMS) {
+		fallback = !!ops->evict;
 		if (fallback)
 			svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, ret);
-		svmx_default_select_victim(cand, nr, &pick);
+		svmx_default_evict(ctx);
 	}
-	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, 0, pick, nr, 0,
+	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, ctx->info.bytes,
+			  ctx->answer.nr, ctx->info.order, ctx->info.nr_cand,
 			  fallback);
 	rcu_read_unlock();
 	if (fallback)
 		svmx_policy_fallback(cnt);
-	return pick;
 }
-EXPORT_SYMBOL_IF_KUNIT(svmx_policy_victim);
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_evict);
+
+/**
+ * svmx_policy_evict_reject() - the evictor refused a proposed victim
+ * @sdev: device under pressure
+ * @handle: the proposed handle
+ * @why: why it was refused
+ * @cnt: counters of the caller
+ *
+ * Counted as a fallback and as an invalid answer of the active policy,
+ * and traced (svmx:svmx_evict_reject).  If the policy was swapped since
+ * it answered, the new one is charged.
+ */
+void svmx_policy_evict_reject(struct svmx_device *sdev, u64 handle,
+			      enum svmx_evict_reject why, struct svmx_counters *cnt)
+{
+	const struct svmx_policy_ops *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	trace_svmx_evict_reject(sdev->id, ops->name, handle, why);
+	svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0);
+	rcu_read_unlock();
+	svmx_policy_fallback(cnt);
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_evict_reject);
+
+/**
+ * svmx_policy_block_note() - tell the active policy about a block
+ * @note: allocated, accessed or freed
+ * @ev: the block
+ *
+ * Any context that may drop a device page; never under pt_lock.
+ */
+void svmx_policy_block_note(enum svmx_block_note note,
+			    const struct svmx_block_event *ev)
+{
+	const struct svmx_policy_ops *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->block_note)
+		ops->block_note(note, ev);
+	rcu_read_unlock();
+}
+
+/**
+ * svmx_policy_evict_done() - tell the active policy an eviction ended
+ * @done: the eviction
+ */
+void svmx_policy_evict_done(const struct svmx_evict_done *done)
+{
+	const struct svmx_policy_ops *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->evict_done)
+		ops->evict_done(done);
+	rcu_read_unlock();
+}

@@ -38,6 +38,12 @@
 	EM(SVMX_HOOK_PREFETCH,	"prefetch")			\
 	EMe(SVMX_HOOK_VICTIM,	"victim")
 
+#define SVMX_REJECT_NAMES					\
+	EM(SVMX_REJECT_MALFORMED, "malformed")			\
+	EM(SVMX_REJECT_FOREIGN,	"foreign")			\
+	EM(SVMX_REJECT_DEAD,	"dead")				\
+	EMe(SVMX_REJECT_BUSY,	"busy")
+
 #undef EM
 #undef EMe
 #define EM(a, b)	TRACE_DEFINE_ENUM(a);
@@ -48,6 +54,7 @@ SVMX_PLACE_NAMES
 SVMX_DIR_NAMES
 SVMX_EVICT_NAMES
 SVMX_HOOK_NAMES
+SVMX_REJECT_NAMES
 
 #undef EM
 #undef EMe
@@ -415,6 +422,26 @@ TRACE_EVENT(svmx_policy,
 		  __entry->dev, __print_symbolic(__entry->hook, SVMX_HOOK_NAMES),
 		  __get_str(policy), __entry->addr, __entry->decision,
 		  __entry->order, __entry->target, __entry->fallback)
+);
+
+TRACE_EVENT(svmx_evict_reject,
+	TP_PROTO(int dev, const char *policy, u64 handle, u32 why),
+	TP_ARGS(dev, policy, handle, why),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__string(policy, policy)
+		__field(u64, handle)
+		__field(u32, why)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__assign_str(policy);
+		__entry->handle = handle;
+		__entry->why = why;
+	),
+	TP_printk("dev=%d policy=%s handle=0x%llx why=%s", __entry->dev,
+		  __get_str(policy), __entry->handle,
+		  __print_symbolic(__entry->why, SVMX_REJECT_NAMES))
 );
 
 /* Bindings: SVMX_IOC_BIND and the release of a bound file. */

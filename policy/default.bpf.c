@@ -6,7 +6,8 @@
  * the fault to the faulting device; map system memory remotely when the
  * range's preferred location is system memory; migrate to a hive peer
  * that is the preferred location.  On a CPU fault, bring back the aligned
- * 2 MiB chunk.  On eviction, the least recently used block.
+ * 2 MiB chunk.  Eviction is left out: like the built-in default, it
+ * proposes no victim of its own, and the kernel's LRU evicts.
  *
  * When to use it: as the starting point of a new policy, and to measure
  * what running decisions in BPF costs against the built-in default (its
@@ -40,14 +41,7 @@ int SVMX_OPS(default_cpu_fault, struct svmx_cpu_fault_ctx *cf)
 	return 0;
 }
 
-int SVMX_OPS(default_evict, struct svmx_evict_ctx *ev)
-{
-	ev->pick = 0;
-	return 0;
-}
-
 SVMX_OPS_DEFINE(default_ops,
 		.fault		= (void *)default_fault,
 		.cpu_fault	= (void *)default_cpu_fault,
-		.evict		= (void *)default_evict,
 		.name		= "default");

@@ -27,6 +27,7 @@
 #include "evict.skel.h"
 #include "foreign.skel.h"
 #include "invalid.skel.h"
+#include "notify.skel.h"
 #include "prefetch.skel.h"
 #include "sysmem.skel.h"
 
@@ -352,63 +353,542 @@ TEST_F(bpf, prefetch_invalid_range_falls_back)
 	prefetch_run(_metadata, self->fd, true, SZ_2M / self->ps);
 }
 
-/*
- * On a small device (svmx.ko loaded with mem_mb=8 by tests/vm/guest-suites)
- * a 16 MiB device read evicts: the BPF evict callback picks the victims,
- * or with an invalid pick the LRU block goes and each answer is counted.
+/* ---------------------------------------------------------------------
+ * Eviction by handle and the eviction policies.  Most of these run on a
+ * small device (svmx.ko loaded with mem_mb=8 nr_devices=2 by
+ * tests/vm/guest-suites: four 2 MiB blocks per device) and skip on the
+ * default 256 MiB one.
  */
-static void evict_run(struct __test_metadata *_metadata, int fd, bool invalid)
+
+#define SMALL_DEV	(8 * MIB)
+
+static bool small_device(int fd)
+{
+	struct svmx_stats st;
+
+	return !svmx_get_stats(fd, &st) && st.mem_bytes <= SMALL_DEV;
+}
+
+/* Start tracing one svmx event (cleared buffer); false when unavailable. */
+static bool trace_on(const char *event, const char *on)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/svmx/%s/enable", event);
+	if (access(path, W_OK))
+		return false;
+	if (!strcmp(on, "1") && svmx_write_file(TRACEFS "/trace", ""))
+		return false;
+	return !svmx_write_file(path, on);
+}
+
+/* What the debugfs report says of the attached policy's evictions. */
+struct evict_report {
+	long long calls, invalid, policy, lru, hole;
+};
+
+static void evict_report(struct evict_report *r)
+{
+	r->calls = report_value("  evict ", "calls");
+	r->invalid = report_value("  evict ", "invalid");
+	r->policy = report_value("  victims", "policy");
+	r->lru = report_value("  victims", "lru");
+	r->hole = report_value("  victims", "hole");
+}
+
+/*
+ * A 16 MiB device read on the 8 MiB device 0, data checked: evicts.  The
+ * counters of the read in @c.
+ */
+static void evict_read(struct __test_metadata *_metadata, int fd, uint64_t seed,
+		       struct svmx_counters *c)
 {
 	size_t size = 16 * MIB;
-	struct pol_evict *skel;
-	struct bpf_link *link;
-	struct svmx_counters c;
-	struct svmx_stats st;
-	long long calls;
 	char *mem, *buf;
-
-	ASSERT_EQ(0, svmx_get_stats(fd, &st));
-	if (st.mem_bytes > 8 * MIB)
-		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
-	ASSERT_EQ(0, write_file(BUDGET_FILE, "1000000"));
-	skel = pol_evict__open();
-	ASSERT_NE(NULL, skel);
-	skel->rodata->invalid = invalid;
-	ASSERT_EQ(0, pol_evict__load(skel));
-	link = bpf_map__attach_struct_ops(skel->maps.evict_ops);
-	ASSERT_NE(NULL, link);
 
 	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
 	buf = malloc(size);
 	ASSERT_NE(NULL, mem);
 	ASSERT_NE(NULL, buf);
-	svmx_pat_fill(mem, size, 13);
-	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, size, buf), &c));
-	EXPECT_EQ(-1, svmx_pat_check(buf, size, 13));
-	EXPECT_LT(0, c.evictions);
-	calls = report_value("  evict", "calls");
-	EXPECT_LT(0, calls);
-	EXPECT_EQ(invalid ? calls : 0, report_value("  evict", "invalid"));
-	EXPECT_EQ(invalid ? calls : 0, (long long)c.policy_fallbacks);
-	if (_metadata->exit_code)
-		SVMX_LOG_COUNTERS("evict", &c);
-	EXPECT_EQ(-1, svmx_pat_check(mem, size, 13));
-	bpf_link__destroy(link);
-	pol_evict__destroy(skel);
+	svmx_pat_fill(mem, size, seed);
+	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, size, buf), c));
+	EXPECT_EQ(-1, svmx_pat_check(buf, size, seed));
+	EXPECT_LT(0, c->evictions);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, seed));	/* CPU brings it back */
 	munmap(mem, size);
 	free(buf);
 }
 
-/* The BPF evict callback's victims are evicted; data survives. */
-TEST_F(bpf, evict_small_device)
+enum { EVICT_LAST, EVICT_GARBAGE, EVICT_STALE, EVICT_FOREIGN };
+
+/*
+ * tests/bpf/evict.bpf.c in @mode on a 16 MiB read.  Invalid proposals
+ * (every mode but EVICT_LAST) are each counted as invalid and as a policy
+ * fallback, traced with @why, and the LRU evicts instead.
+ */
+static void evict_mode_run(struct __test_metadata *_metadata, int fd,
+			   unsigned int mode, const char *why)
 {
-	evict_run(_metadata, self->fd, false);
+	struct evict_report r;
+	struct svmx_counters c;
+	struct pol_evict *skel;
+	struct bpf_link *link;
+	char *dev1 = NULL, *trace, want[64];
+	bool traced;
+	int fd1 = -1;
+
+	if (!small_device(fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	ASSERT_EQ(0, write_file(BUDGET_FILE, "1000000"));
+	skel = pol_evict__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->mode = mode;
+	ASSERT_EQ(0, pol_evict__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.evict_ops);
+	ASSERT_NE(NULL, link);
+	if (mode == EVICT_FOREIGN) {
+		/* A live block on device 1, announced to the policy. */
+		fd1 = svmx_open_bound(1);
+		if (fd1 < 0)
+			SKIP(goto out, "needs a second device (nr_devices=2)");
+		dev1 = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, dev1);
+		svmx_pat_fill(dev1, SZ_2M, 30);
+		ASSERT_EQ(0, svmx_migrate(fd1, dev1, SZ_2M, SVMX_TARGET_SELF, NULL));
+		ASSERT_NE(0, skel->bss->foreign);
+	}
+	traced = trace_on("svmx_evict_reject", "1");
+
+	evict_read(_metadata, fd, 40 + mode, &c);
+	evict_report(&r);
+	if (traced)
+		trace_on("svmx_evict_reject", "0");
+	EXPECT_EQ(r.calls, (long long)skel->bss->calls);
+	if (mode == EVICT_LAST) {
+		/* Its victims are evicted, each was enough: no LRU. */
+		EXPECT_LT(0, skel->bss->proposed);
+		EXPECT_EQ((long long)skel->bss->proposed, r.policy);
+		EXPECT_EQ(0, r.lru);
+		EXPECT_EQ(0, r.invalid);
+		EXPECT_EQ(0, c.policy_fallbacks);
+	} else {
+		/* Every proposal refused, counted; the LRU evicted. */
+		EXPECT_LT(0, skel->bss->proposed);
+		EXPECT_EQ((long long)skel->bss->proposed, r.invalid);
+		EXPECT_EQ(skel->bss->proposed, c.policy_fallbacks);
+		EXPECT_EQ(0, r.policy);
+		EXPECT_EQ((long long)c.evictions, r.lru);
+		EXPECT_NE(NULL, strstr(policy_report(), "attached test_evict state=active"));
+		if (traced) {
+			trace = svmx_read_trace();
+			ASSERT_NE(NULL, trace);
+			/* The trace names the seam's policy, "bpf". */
+			snprintf(want, sizeof(want), "svmx_evict_reject: dev=0 policy=bpf handle=0x");
+			EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s'", want);
+			snprintf(want, sizeof(want), "why=%s", why);
+			EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s'", want);
+			free(trace);
+		}
+	}
+	if (_metadata->exit_code)
+		TH_LOG("%s", policy_report());
+	if (dev1) {
+		EXPECT_EQ(-1, svmx_pat_check(dev1, SZ_2M, 30));
+		munmap(dev1, SZ_2M);
+	}
+out:
+	if (fd1 >= 0)
+		close(fd1);
+	bpf_link__destroy(link);
+	pol_evict__destroy(skel);
 }
 
-/* An evict answer past the candidates falls back to the LRU, counted. */
-TEST_F(bpf, evict_invalid_pick_falls_back)
+/* The policy's victim, the last candidate, is evicted instead of the LRU's. */
+TEST_F(bpf, evict_last_candidate)
 {
-	evict_run(_metadata, self->fd, true);
+	evict_mode_run(_metadata, self->fd, EVICT_LAST, NULL);
+}
+
+/* Handles 0, ~0 and a live one with other generation bits: refused. */
+TEST_F(bpf, evict_garbage_handles_fall_back)
+{
+	evict_mode_run(_metadata, self->fd, EVICT_GARBAGE, "malformed");
+}
+
+/* The handle of a freed block no longer validates. */
+TEST_F(bpf, evict_stale_handle_falls_back)
+{
+	evict_mode_run(_metadata, self->fd, EVICT_STALE, "dead");
+}
+
+/* A live block of another device cannot be evicted for this one. */
+TEST_F(bpf, evict_foreign_handle_falls_back)
+{
+	evict_mode_run(_metadata, self->fd, EVICT_FOREIGN, "foreign");
+}
+
+/*
+ * Device memory full of 64 KiB blocks, then a 2 MiB fault: the policy
+ * proposes one 64 KiB victim, the LRU evicts the rest; all data intact.
+ */
+TEST_F(bpf, evict_fewer_victims_lru_rest)
+{
+	size_t piece = 64 * 1024, size = SMALL_DEV, i;
+	struct evict_report r;
+	struct svmx_counters c;
+	struct pol_evict *skel;
+	struct bpf_link *link;
+	char *small, *big, *buf;
+
+	if (!small_device(self->fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	skel = pol_evict__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.evict_ops);
+	ASSERT_NE(NULL, link);
+	small = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	big = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(SZ_2M);
+	ASSERT_NE(NULL, small);
+	ASSERT_NE(NULL, big);
+	ASSERT_NE(NULL, buf);
+	svmx_pat_fill(small, size, 50);
+	svmx_pat_fill(big, SZ_2M, 51);
+	for (i = 0; i < size; i += piece)
+		ASSERT_EQ(0, svmx_migrate(self->fd, small + i, piece,
+					  SVMX_TARGET_SELF, NULL));
+	EXPECT_EQ(0, report_value("  evict ", "calls"));
+
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(big, SZ_2M, buf), &c));
+	EXPECT_EQ(-1, svmx_pat_check(buf, SZ_2M, 51));
+	evict_report(&r);
+	EXPECT_LE(1, r.calls);
+	EXPECT_EQ((long long)skel->bss->proposed, r.policy);
+	EXPECT_LE(1, r.policy);
+	EXPECT_LE(1, r.lru);	/* 64 KiB were not enough */
+	EXPECT_EQ(0, r.invalid);
+	EXPECT_EQ((long long)c.evictions, r.policy + r.lru + r.hole);
+	if (_metadata->exit_code)
+		TH_LOG("%s", policy_report());
+	EXPECT_EQ(-1, svmx_pat_check(small, size, 50));
+	EXPECT_EQ(-1, svmx_pat_check(big, SZ_2M, 51));
+	bpf_link__destroy(link);
+	pol_evict__destroy(skel);
+	munmap(small, size);
+	munmap(big, SZ_2M);
+	free(buf);
+}
+
+/*
+ * Every notification reaches the policy (its counts in BPF globals equal
+ * the kernel's per-callback counts and the uapi counters); a freed handle
+ * no longer resolves.
+ */
+TEST_F(bpf, evict_notifications_counted)
+{
+	size_t size = 12 * MIB;
+	struct svmx_counters c, sum = {};
+	struct pol_notify *skel;
+	struct bpf_link *link;
+	struct svmx_stats st;
+	char *mem, *buf;
+	int pass;
+
+	if (!small_device(self->fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	skel = pol_notify__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.notify_ops);
+	ASSERT_NE(NULL, link);
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	svmx_pat_fill(mem, size, 60);
+	for (pass = 0; pass < 3; pass++) {
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem, size, buf), &c));
+		EXPECT_EQ(-1, svmx_pat_check(buf, size, 60));
+		svmx_counters_add(&sum, &c);
+	}
+	EXPECT_LT(0, sum.evictions);
+	EXPECT_EQ(skel->bss->allocs, report_value("  block_alloc", "calls"));
+	EXPECT_EQ(skel->bss->accesses, report_value("  block_access", "calls"));
+	EXPECT_EQ(skel->bss->frees, report_value("  block_free", "calls"));
+	EXPECT_EQ(skel->bss->evict_dones, report_value("  evict_done", "calls"));
+	EXPECT_EQ(sum.evictions, skel->bss->evict_dones);
+	EXPECT_EQ(sum.evicted_pages, skel->bss->evicted_pages);
+	EXPECT_EQ(0, skel->bss->access_epoch_mismatch);
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	EXPECT_EQ(st.blocks, skel->bss->allocs - skel->bss->frees);
+
+	munmap(mem, size);	/* frees every block left */
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	EXPECT_EQ(0, st.blocks);
+	EXPECT_EQ(skel->bss->allocs, skel->bss->frees);
+	EXPECT_EQ(skel->bss->frees, report_value("  block_free", "calls"));
+	EXPECT_EQ(skel->bss->frees, skel->bss->free_info_enoent);
+	EXPECT_EQ(0, skel->bss->free_info_other);
+	if (_metadata->exit_code)
+		TH_LOG("%s", policy_report());
+	bpf_link__destroy(link);
+	pol_notify__destroy(skel);
+	free(buf);
+}
+
+/*
+ * Access notifications come at most once per block and device epoch (one
+ * SVMX_IOC_EXEC): five reads of a block in one call are one access.
+ */
+TEST_F(bpf, evict_access_once_per_epoch)
+{
+	struct svmx_op ops[5];
+	struct pol_notify *skel;
+	struct bpf_link *link;
+	char *mem, *buf;
+	int i;
+
+	skel = pol_notify__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.notify_ops);
+	ASSERT_NE(NULL, link);
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(SZ_2M);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	svmx_pat_fill(mem, SZ_2M, 61);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	EXPECT_EQ(1, skel->bss->allocs);
+	EXPECT_EQ(0, skel->bss->accesses);
+	for (i = 0; i < 5; i++)
+		ops[i] = svmx_op_read(mem, SZ_2M, buf);
+	ASSERT_EQ(0, svmx_exec(self->fd, ops, 5, NULL));
+	EXPECT_EQ(-1, svmx_pat_check(buf, SZ_2M, 61));
+	EXPECT_EQ(1, skel->bss->accesses);
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem, SZ_2M, buf), NULL));
+	EXPECT_EQ(2, skel->bss->accesses);
+	EXPECT_EQ(2, report_value("  block_access", "calls"));
+	munmap(mem, SZ_2M);
+	EXPECT_EQ(1, skel->bss->frees);
+	bpf_link__destroy(link);
+	pol_notify__destroy(skel);
+	free(buf);
+}
+
+/*
+ * svmx_bpf_block_info() and svmx_bpf_device_info() describe a block and
+ * its device as the uapi sees them, and refuse bad handles and devices.
+ */
+TEST_F(bpf, block_kfuncs_report_blocks)
+{
+	struct pol_notify *skel;
+	struct bpf_link *link;
+	struct svmx_stats st;
+	char *mem;
+
+	skel = pol_notify__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.notify_ops);
+	ASSERT_NE(NULL, link);
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, SZ_2M, 62);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+
+	EXPECT_EQ(0, skel->bss->info_ret);
+	EXPECT_EQ(0, skel->bss->bi_dev);
+	EXPECT_EQ(9, skel->bss->bi_order);
+	EXPECT_EQ(SZ_2M / self->ps, skel->bss->bi_pages);
+	EXPECT_EQ(1, skel->bss->bi_evictable);
+	EXPECT_EQ(1, skel->bss->bi_accesses);
+	EXPECT_EQ(0, skel->bss->bi_age);
+	EXPECT_NE(0, skel->bss->bi_owner);
+	EXPECT_EQ(skel->bss->last_owner, skel->bss->bi_owner);
+	EXPECT_EQ(0, skel->bss->bi_cgroup_id);
+	EXPECT_EQ((unsigned long)mem, skel->bss->bi_addr);
+	EXPECT_NE(0, skel->bss->last_handle);
+
+	EXPECT_EQ(0, skel->bss->dev_ret);
+	EXPECT_EQ(0, skel->bss->di_dev);
+	EXPECT_EQ(st.mem_bytes, skel->bss->di_total);
+	EXPECT_EQ(st.mem_bytes - st.mem_used_bytes, skel->bss->di_free);
+	EXPECT_EQ(st.blocks, skel->bss->di_blocks);
+	EXPECT_EQ(st.resident_pages, skel->bss->di_resident);
+	EXPECT_LE(0, skel->bss->di_free_order);
+	EXPECT_LE(1, skel->bss->di_epoch);
+
+	EXPECT_EQ(-EINVAL, skel->bss->bad_zero);
+	EXPECT_EQ(-EINVAL, skel->bss->bad_garbage);
+	EXPECT_EQ(-ENOENT, skel->bss->bad_gen);
+	EXPECT_EQ(-ENODEV, skel->bss->bad_dev);
+	EXPECT_EQ(-1, svmx_pat_check(mem, SZ_2M, 62));
+	munmap(mem, SZ_2M);
+	bpf_link__destroy(link);
+	pol_notify__destroy(skel);
+}
+
+static void build_path(char *buf, size_t len, const char *name);
+
+/* A library policy (build/bpf/NAME.bpf.o, map NAME_ops) attached, or NULL. */
+static struct bpf_link *library_attach(const char *name, struct bpf_object **obj)
+{
+	char path[PATH_MAX], map[64];
+	struct bpf_map *m;
+
+	build_path(path, sizeof(path), name);
+	strncat(path, ".bpf.o", sizeof(path) - strlen(path) - 1);
+	*obj = bpf_object__open_file(path, NULL);
+	if (!*obj)
+		return NULL;
+	if (bpf_object__load(*obj))
+		return NULL;
+	snprintf(map, sizeof(map), "%s_ops", name);
+	m = bpf_object__find_map_by_name(*obj, map);
+	return m ? bpf_map__attach_struct_ops(m) : NULL;
+}
+
+/* One eviction policy's run of a workload. */
+struct evict_case {
+	const char *policy;	/* NULL: the built-in LRU */
+	struct svmx_counters c;
+	struct evict_report r;
+	unsigned long hot_local;	/* hot pages on the device at the end */
+};
+
+/*
+ * The workloads: a cyclic scan, @passes device reads of the whole of
+ * @size; or (@hot) a hot 4 MiB read in every call beside 6 MiB of a
+ * stream read once.  Data checked every call; counters in @k->c.
+ */
+static void evict_workload(struct __test_metadata *_metadata, int fd,
+			   struct evict_case *k, bool hot)
+{
+	size_t size = hot ? 4 * MIB : 12 * MIB, stream = 6 * MIB;
+	size_t ps = svmx_page_size();
+	unsigned int pass, passes = 8;
+	struct svmx_counters c;
+	struct bpf_object *obj = NULL;
+	struct bpf_link *link = NULL;
+	char *mem, *str = NULL, *buf, *sbuf;
+	struct svmx_op ops[2];
+	uint8_t *snap;
+
+	memset(&k->c, 0, sizeof(k->c));
+	memset(&k->r, 0, sizeof(k->r));
+	if (k->policy) {
+		link = library_attach(k->policy, &obj);
+		ASSERT_NE(NULL, link) TH_LOG("cannot attach %s", k->policy);
+	}
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(size);
+	sbuf = malloc(stream);
+	snap = malloc(size / ps);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, sbuf);
+	ASSERT_NE(NULL, snap);
+	svmx_pat_fill(mem, size, 70);
+	if (hot) {
+		str = svmx_map_aligned(passes * stream, SZ_2M, PROT_READ | PROT_WRITE);
+		ASSERT_NE(NULL, str);
+		svmx_pat_fill(str, passes * stream, 71);
+	}
+	for (pass = 0; pass < passes; pass++) {
+		ops[0] = svmx_op_read(mem, size, buf);
+		if (hot)
+			ops[1] = svmx_op_read(str + pass * stream, stream, sbuf);
+		ASSERT_EQ(0, svmx_exec(fd, ops, hot ? 2 : 1, &c));
+		EXPECT_EQ(-1, svmx_pat_check(buf, size, 70));
+		if (hot)
+			EXPECT_EQ(-1, svmx_pat_check_from(sbuf, pass * stream / 8,
+							  stream, 71));
+		svmx_counters_add(&k->c, &c);
+	}
+	ASSERT_EQ(0, svmx_snapshot(fd, mem, size / ps, snap, NULL));
+	k->hot_local = svmx_snap_loc_count(snap, size / ps, SVMX_SNAP_LOCAL);
+	if (link)
+		evict_report(&k->r);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 70));
+	if (hot) {
+		EXPECT_EQ(-1, svmx_pat_check(str, passes * stream, 71));
+		munmap(str, passes * stream);
+	}
+	bpf_link__destroy(link);
+	bpf_object__close(obj);
+	munmap(mem, size);
+	free(buf);
+	free(sbuf);
+	free(snap);
+}
+
+static void evict_cases_run(struct __test_metadata *_metadata, int fd,
+			    struct evict_case *k, int n, bool hot)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		evict_workload(_metadata, fd, &k[i], hot);
+		ksft_print_msg("%s %-7s evictions=%llu faults=%llu pages_to_device=%llu modeled_ns=%llu policy_victims=%lld lru_victims=%lld invalid=%lld hot_local=%lu\n",
+			       hot ? "hot+stream" : "cyclic-scan",
+			       k[i].policy ?: "lru", k[i].c.evictions, k[i].c.faults,
+			       k[i].c.pages_to_device, k[i].c.modeled_ns,
+			       k[i].r.policy, k[i].r.lru, k[i].r.invalid,
+			       k[i].hot_local);
+		if (k[i].policy) {
+			/* The policy chose the victims, all of them valid. */
+			EXPECT_LT(0, k[i].r.policy) TH_LOG("%s", k[i].policy);
+			EXPECT_EQ(0, k[i].r.invalid) TH_LOG("%s", k[i].policy);
+			EXPECT_EQ(0, k[i].c.policy_fallbacks) TH_LOG("%s", k[i].policy);
+		}
+	}
+}
+
+/*
+ * A cyclic scan over 1.5x device memory (12 MiB on 8 MiB), 8 passes: LRU
+ * evicts the block needed next every time; mru keeps most of the loop and
+ * evicts at least 2x fewer blocks; lfu evicts fewer than LRU.
+ */
+TEST_F(bpf, evict_policies_cyclic_scan)
+{
+	struct evict_case k[] = {
+		{ .policy = NULL }, { .policy = "mru" }, { .policy = "lfu" },
+		{ .policy = "s3fifo" },
+	};
+	unsigned long long best = ULLONG_MAX;
+	int i;
+
+	if (!small_device(self->fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	evict_cases_run(_metadata, self->fd, k, ARRAY_SIZE(k), false);
+	for (i = 1; i < (int)ARRAY_SIZE(k); i++)
+		best = k[i].c.evictions < best ? k[i].c.evictions : best;
+	EXPECT_LT(0, k[0].c.evictions);
+	EXPECT_LE(2 * k[1].c.evictions, k[0].c.evictions);	/* mru */
+	EXPECT_LT(k[2].c.evictions, k[0].c.evictions);		/* lfu */
+	EXPECT_LE(2 * best, k[0].c.evictions);
+}
+
+/*
+ * A hot 4 MiB set read in every call beside a stream read once: LRU lets
+ * the stream flush the hot set; lfu and s3fifo keep it on the device and
+ * evict fewer blocks.
+ */
+TEST_F(bpf, evict_policies_hot_and_stream)
+{
+	struct evict_case k[] = {
+		{ .policy = NULL }, { .policy = "lfu" }, { .policy = "s3fifo" },
+		{ .policy = "mru" },
+	};
+	unsigned long hot = 4 * MIB / self->ps;
+
+	if (!small_device(self->fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	evict_cases_run(_metadata, self->fd, k, ARRAY_SIZE(k), true);
+	EXPECT_LT(k[1].c.evictions, k[0].c.evictions);		/* lfu */
+	EXPECT_LT(k[2].c.evictions, k[0].c.evictions);		/* s3fifo */
+	EXPECT_GT(hot, k[0].hot_local);		/* LRU lost some of it */
+	EXPECT_EQ(hot, k[1].hot_local);
+	EXPECT_EQ(hot, k[2].hot_local);
 }
 
 /* More invalid answers than the budget eject the policy; the default stays. */

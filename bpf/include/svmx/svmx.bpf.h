@@ -23,6 +23,7 @@
 #define SVMX_BPF_H
 
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -31,6 +32,10 @@
 /* Page size and chunk order of the test kernel (x86-64, 4 KiB pages). */
 #define SVMX_PAGE_SHIFT		12
 #define SVMX_CHUNK_ORDER	(21 - SVMX_PAGE_SHIFT)
+
+/* Sizes of struct svmx_evict_ctx (kernel/svmx.h): #defines, not in BTF. */
+#define SVMX_EVICT_CANDIDATES	32
+#define SVMX_EVICT_VICTIMS	32
 
 /* A decision callback: a non-sleepable struct_ops program. */
 #define SVMX_OPS(name, args...)	\
@@ -49,6 +54,31 @@
 
 /* kfuncs of svmx.ko; __weak so that a missing one is NULL, not a load error. */
 void svmx_bpf_error(const char *msg, __u32 msg__sz) __ksym __weak;
+__u64 svmx_bpf_evict_candidate(struct svmx_evict_ctx *ctx, __u32 i) __ksym __weak;
+int svmx_bpf_evict_propose(struct svmx_evict_ctx *ctx, __u64 handle) __ksym __weak;
+int svmx_bpf_block_info(__u64 handle, struct svmx_block_info *out,
+			__u32 out__sz) __ksym __weak;
+int svmx_bpf_device_info(__u32 dev, struct svmx_device_info *out,
+			 __u32 out__sz) __ksym __weak;
+
+/* Bytes of a block of @order pages. */
+#define SVMX_BLOCK_BYTES(order)	(1ULL << ((order) + SVMX_PAGE_SHIFT))
+
+/*
+ * BPF lists and allocated objects (the kernel's generic kfuncs), for
+ * policies that keep their own order: a list head and the spin lock
+ * protecting it go in one private data section, SVMX_PRIVATE(name).
+ */
+#define SVMX_PRIVATE(name) SEC(".data." #name) __hidden __attribute__((aligned(8)))
+#define __contains(name, node) __attribute__((btf_decl_tag("contains:" #name ":" #node)))
+void *bpf_obj_new_impl(__u64 local_type_id, void *meta) __ksym;
+void bpf_obj_drop_impl(void *kptr, void *meta) __ksym;
+int bpf_list_push_back_impl(struct bpf_list_head *head, struct bpf_list_node *node,
+			    void *meta, __u64 off) __ksym;
+struct bpf_list_node *bpf_list_pop_front(struct bpf_list_head *head) __ksym;
+#define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
+#define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
+#define bpf_list_push_back(head, node) bpf_list_push_back_impl(head, node, NULL, 0)
 
 /*
  * svmx_error("fmt", args...) - eject this policy with a formatted message
@@ -71,8 +101,12 @@ void svmx_bpf_error(const char *msg, __u32 msg__sz) __ksym __weak;
 ({										\
 	int ___ret = 0;								\
 										\
-	if (!bpf_ksym_exists(svmx_bpf_error)) {					\
-		bpf_printk("svmx: svmx_bpf_error() missing: svmx.ko too old or not loaded"); \
+	if (!bpf_ksym_exists(svmx_bpf_error) ||					\
+	    !bpf_ksym_exists(svmx_bpf_evict_candidate) ||			\
+	    !bpf_ksym_exists(svmx_bpf_evict_propose) ||				\
+	    !bpf_ksym_exists(svmx_bpf_block_info) ||				\
+	    !bpf_ksym_exists(svmx_bpf_device_info)) {				\
+		bpf_printk("svmx: a kfunc of svmx.ko is missing: svmx.ko too old or not loaded"); \
 		___ret = -95; /* EOPNOTSUPP */					\
 	}									\
 	___ret;									\

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lfu - evict the least frequently used block.
+ *
+ * What it does: counts, in a hash map, the device epochs in which each
+ * block was used (its fill, then at most one block_access notification
+ * per block and epoch; an epoch is one SVMX_IOC_EXEC call).  When a device
+ * needs memory, it proposes the blocks of that device with the lowest
+ * counts until their sizes cover the bytes needed.  Among equal counts,
+ * the newest block goes first (tie_newest), so that a stream of blocks
+ * used once cannot push out blocks that earned their count; blocks it
+ * never heard of (allocated before it attached) are left to the LRU.
+ * A block's count goes with the block: data evicted and faulted back
+ * starts again at 1.
+ *
+ * When to use it: a hot subset reused across many device calls, mixed
+ * with data touched once (a scan, a stream): LRU lets the stream flush the
+ * hot subset, LFU keeps it.  It adapts slowly when the hot subset changes
+ * (old counts linger up to max_freq); s3fifo adapts faster.
+ *
+ * Knobs (const volatile, set before load):
+ *  - max_freq (default 15): counts saturate here, so that a phase change
+ *    can overtake an old hot block after max_freq epochs;
+ *  - tie_newest (default true): among equal counts evict the newest
+ *    block; false evicts the oldest (classic LFU with LRU tie-break).
+ */
+#include <svmx/svmx.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+const volatile __u32 max_freq = 15;
+const volatile bool tie_newest = true;
+
+struct lfu_block {
+	__u64 seq;	/* insertion order, for ties */
+	__u32 freq;	/* 0: proposed, not to be proposed again */
+	__u32 dev;
+	__u32 order;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);		/* block handle */
+	__type(value, struct lfu_block);
+} lfu_blocks SEC(".maps");
+
+__u64 lfu_seq;
+
+struct lfu_scan {
+	__u32 dev;
+	__u32 best_freq;
+	__u64 best_seq;
+	__u64 best;
+	__u32 best_order;
+};
+
+void SVMX_OPS(lfu_block_alloc, struct svmx_block_event *ev)
+{
+	struct lfu_block b = {
+		.seq = __sync_add_and_fetch(&lfu_seq, 1),
+		.freq = 1,
+		.dev = ev->dev,
+		.order = ev->order,
+	};
+	__u64 h = ev->handle;
+
+	bpf_map_update_elem(&lfu_blocks, &h, &b, BPF_ANY);
+}
+
+void SVMX_OPS(lfu_block_access, struct svmx_block_event *ev)
+{
+	__u64 h = ev->handle;
+	struct lfu_block *b = bpf_map_lookup_elem(&lfu_blocks, &h);
+	struct lfu_block nb = {
+		.seq = __sync_add_and_fetch(&lfu_seq, 1),
+		.freq = 1,
+		.dev = ev->dev,
+		.order = ev->order,
+	};
+
+	if (!b) {	/* a block from before the policy attached */
+		bpf_map_update_elem(&lfu_blocks, &h, &nb, BPF_NOEXIST);
+		return;
+	}
+	if (b->freq && b->freq < max_freq)
+		b->freq++;
+}
+
+void SVMX_OPS(lfu_block_free, struct svmx_block_event *ev)
+{
+	__u64 h = ev->handle;
+
+	bpf_map_delete_elem(&lfu_blocks, &h);
+}
+
+/* A victim that stayed (busy pages) may be proposed again. */
+void SVMX_OPS(lfu_evict_done, struct svmx_evict_done *done)
+{
+	__u64 h = done->block.handle;
+	struct lfu_block *b = bpf_map_lookup_elem(&lfu_blocks, &h);
+
+	if (b && done->ret && !b->freq)
+		b->freq = 1;
+}
+
+static long lfu_best(struct bpf_map *map, __u64 *handle, struct lfu_block *b,
+		     struct lfu_scan *scan)
+{
+	bool better;
+
+	if (b->dev != scan->dev || !b->freq)
+		return 0;
+	if (b->freq != scan->best_freq)
+		better = b->freq < scan->best_freq;
+	else if (tie_newest)
+		better = b->seq > scan->best_seq;
+	else
+		better = b->seq < scan->best_seq;
+	if (!scan->best || better) {
+		scan->best_freq = b->freq;
+		scan->best_seq = b->seq;
+		scan->best = *handle;
+		scan->best_order = b->order;
+	}
+	return 0;
+}
+
+int SVMX_OPS(lfu_evict, struct svmx_evict_ctx *ev)
+{
+	__u64 need = ev->info.bytes, got = 0;
+	struct lfu_scan scan;
+	struct lfu_block *b;
+	__u32 i;
+
+	bpf_for(i, 0, SVMX_EVICT_VICTIMS) {
+		if (got >= need)
+			break;
+		scan.dev = ev->info.dev;
+		scan.best_freq = 0;
+		scan.best_seq = 0;
+		scan.best = 0;
+		scan.best_order = 0;
+		bpf_for_each_map_elem(&lfu_blocks, lfu_best, &scan, 0);
+		if (!scan.best)
+			break;
+		if (svmx_bpf_evict_propose(ev, scan.best))
+			break;
+		b = bpf_map_lookup_elem(&lfu_blocks, &scan.best);
+		if (b)
+			b->freq = 0;
+		got += SVMX_BLOCK_BYTES(scan.best_order & 31);
+	}
+	return 0;
+}
+
+SVMX_OPS_DEFINE(lfu_ops,
+		.evict		= (void *)lfu_evict,
+		.block_alloc	= (void *)lfu_block_alloc,
+		.block_access	= (void *)lfu_block_access,
+		.block_free	= (void *)lfu_block_free,
+		.evict_done	= (void *)lfu_evict_done,
+		.name		= "lfu");
