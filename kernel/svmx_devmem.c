@@ -206,6 +206,66 @@ u64 svmx_devmem_free_bytes(struct svmx_device *sdev)
 	return gen_pool_avail(sdev->pool);
 }
 
+/* Largest order of a naturally aligned free run in one pool chunk. */
+static int svmx_chunk_free_order(const struct gen_pool_chunk *chunk, int best)
+{
+	unsigned long base = chunk->start_addr >> PAGE_SHIFT;
+	unsigned long nbits = (chunk->end_addr - chunk->start_addr + 1) >> PAGE_SHIFT;
+	unsigned long pos = 0, end;
+	int o;
+
+	while (best < SVMX_CHUNK_ORDER) {
+		pos = find_next_zero_bit(chunk->bits, nbits, pos);
+		if (pos >= nbits)
+			break;
+		end = find_next_bit(chunk->bits, nbits, pos);
+		for (o = SVMX_CHUNK_ORDER; o > best; o--) {
+			if (ALIGN(base + pos, 1UL << o) + (1UL << o) <= base + end) {
+				best = o;
+				break;
+			}
+		}
+		pos = end;
+	}
+	return best;
+}
+
+/**
+ * svmx_pool_free_order() - largest block svmx_pool_alloc() could give now
+ * @pool: a pool of physical addresses with PAGE_SHIFT granularity
+ *
+ * Walks the free runs of the pool's bitmap (one bit per page, a word at a
+ * time) without its lock, so the answer is a hint that concurrent
+ * allocations may change; it stops as soon as a 2 MiB block is free.
+ * Blocks are naturally aligned in physical addresses, as svmx_pool_alloc()
+ * allocates them.
+ *
+ * Return: an order in 0..SVMX_CHUNK_ORDER, or -1 when no page is free.
+ */
+int svmx_pool_free_order(struct gen_pool *pool)
+{
+	struct gen_pool_chunk *chunk;
+	int best = -1;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)
+		best = svmx_chunk_free_order(chunk, best);
+	rcu_read_unlock();
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_pool_free_order);
+
+/**
+ * svmx_devmem_free_order() - largest block the device could allocate now
+ * @sdev: the device
+ *
+ * Return: svmx_pool_free_order() of the device's pool.
+ */
+int svmx_devmem_free_order(struct svmx_device *sdev)
+{
+	return svmx_pool_free_order(sdev->pool);
+}
+
 /**
  * svmx_pool_alloc() - allocate a naturally aligned range of 2^order pages
  * @pool: a pool of physical addresses with PAGE_SHIFT granularity
