@@ -31,6 +31,9 @@
 /* Page size and chunk order of the test kernel (x86-64, 4 KiB pages). */
 #define SVMX_PAGE_SHIFT		12
 #define SVMX_CHUNK_ORDER	(21 - SVMX_PAGE_SHIFT)
+#define SVMX_REGION_SHIFT	21	/* region history and residency: 2 MiB */
+#define SVMX_REGION_PAGES	(1u << (SVMX_REGION_SHIFT - SVMX_PAGE_SHIFT))
+#define SVMX_MAX_PREFETCH	4	/* ranges in a prefetch answer */
 
 /* A decision callback: a non-sleepable struct_ops program. */
 #define SVMX_OPS(name, args...)	\
@@ -49,6 +52,8 @@
 
 /* kfuncs of svmx.ko; __weak so that a missing one is NULL, not a load error. */
 void svmx_bpf_error(const char *msg, __u32 msg__sz) __ksym __weak;
+int svmx_bpf_region_info(__u64 ctx_handle, __u64 addr,
+			 struct svmx_region_info *info, __u32 info__sz) __ksym __weak;
 
 /*
  * svmx_error("fmt", args...) - eject this policy with a formatted message
@@ -74,6 +79,10 @@ void svmx_bpf_error(const char *msg, __u32 msg__sz) __ksym __weak;
 	if (!bpf_ksym_exists(svmx_bpf_error)) {					\
 		bpf_printk("svmx: svmx_bpf_error() missing: svmx.ko too old or not loaded"); \
 		___ret = -95; /* EOPNOTSUPP */					\
+	}									\
+	if (!bpf_ksym_exists(svmx_bpf_region_info)) {				\
+		bpf_printk("svmx: svmx_bpf_region_info() missing: svmx.ko too old or not loaded"); \
+		___ret = -95;							\
 	}									\
 	___ret;									\
 })
