@@ -26,13 +26,16 @@
 #include "bad_write.skel.h"
 #include "ctxcopy.skel.h"
 #include "default.skel.h"
+#include "density.skel.h"
 #include "error.skel.h"
 #include "evict.skel.h"
 #include "foreign.skel.h"
 #include "invalid.skel.h"
 #include "pfcheck.skel.h"
 #include "prefetch.skel.h"
+#include "stride.skel.h"
 #include "sysmem.skel.h"
+#include "thrash.skel.h"
 
 #define MIB		(1UL << 20)
 #ifndef SZ_1M
@@ -293,6 +296,9 @@ static int count_str(const char *s, const char *what)
 	return n;
 }
 
+/* Where the last workload() mapped its memory (its trace is relative to it). */
+static uintptr_t workload_base;
+
 /*
  * The deterministic workload: @size bytes, 2 MiB aligned, filled by the
  * CPU with pattern @seed, read by the device (checked), half rewritten by
@@ -308,6 +314,7 @@ static void workload(struct __test_metadata *_metadata, int fd, size_t size,
 
 	memset(cnt, 0, sizeof(*cnt));
 	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	workload_base = (uintptr_t)mem;
 	buf = malloc(size);
 	ASSERT_NE(NULL, mem);
 	ASSERT_NE(NULL, buf);
@@ -398,20 +405,74 @@ TEST_F(bpf, left_out_callback_counts_nothing)
 	munmap(mem, size);
 }
 
-/* The BPF twin of the default decides exactly as the built-in one. */
+/*
+ * The svmx:svmx_policy lines of the trace buffer, one per decision, with
+ * what differs between two identical runs taken out: the task, CPU and
+ * time prefix, the policy's name, and the memory's address (an address in
+ * [@base, @base + @size) becomes its offset).  NULL when tracefs cannot
+ * be read.
+ */
+static char *policy_decisions(uintptr_t base, size_t size)
+{
+	char *trace = svmx_read_trace(), *out, *o, *line, *save = NULL;
+	size_t cap;
+
+	if (!trace)
+		return NULL;
+	cap = strlen(trace) + 1;
+	out = calloc(1, cap);
+	o = out;
+	for (line = strtok_r(trace, "\n", &save); out && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = strstr(line, "svmx_policy: "), *pol, *addr, *rest;
+		unsigned long a;
+
+		if (!p)
+			continue;
+		p += strlen("svmx_policy: ");
+		pol = strstr(p, " policy=");
+		addr = strstr(p, " addr=0x");
+		if (!pol || !addr || addr < pol)
+			continue;
+		a = strtoul(addr + strlen(" addr=0x"), &rest, 16);
+		if (a >= base && a < base + size)
+			a -= base;
+		o += sprintf(o, "%.*s addr=+0x%lx%s\n", (int)(pol - p), p, a, rest);
+	}
+	free(trace);
+	return out;
+}
+
+/*
+ * The BPF twin of the default decides exactly as the built-in one: the
+ * same counters, and the same trace of decisions (svmx:svmx_policy, the
+ * policy's name taken out).
+ */
 TEST_F(bpf, default_twin_same_counters)
 {
+	const char *enable = TRACEFS "/events/svmx/svmx_policy/enable";
 	size_t size = 8 * MIB;
 	struct svmx_counters builtin, twin;
+	char *builtin_trace = NULL, *twin_trace = NULL;
 	struct pol_default *skel;
 	struct bpf_link *link;
+	bool tracing;
 
+	tracing = !svmx_write_file(TRACEFS "/trace", "") && !write_file(enable, "1");
 	workload(_metadata, self->fd, size, 3, &builtin, NULL);
+	if (tracing)
+		builtin_trace = policy_decisions(workload_base, size);
 	skel = pol_default__open_and_load();
 	ASSERT_NE(NULL, skel);
 	link = bpf_map__attach_struct_ops(skel->maps.default_ops);
 	ASSERT_NE(NULL, link);
+	if (tracing)
+		ASSERT_EQ(0, svmx_write_file(TRACEFS "/trace", ""));
 	workload(_metadata, self->fd, size, 3, &twin, NULL);
+	if (tracing) {
+		twin_trace = policy_decisions(workload_base, size);
+		write_file(enable, "0");
+	}
 	EXPECT_LT(0, report_value("  fault", "calls"));
 	EXPECT_EQ(0, report_value("  fault", "invalid"));
 	bpf_link__destroy(link);
@@ -431,6 +492,16 @@ TEST_F(bpf, default_twin_same_counters)
 		SVMX_LOG_COUNTERS("built-in", &builtin);
 		SVMX_LOG_COUNTERS("twin", &twin);
 	}
+	if (!tracing)
+		SKIP(return, "no tracefs: decisions not compared");
+	ASSERT_NE(NULL, builtin_trace);
+	ASSERT_NE(NULL, twin_trace);
+	/* A fault per 2 MiB chunk, and the CPU faults that bring chunks back. */
+	EXPECT_LE(4, count_str(builtin_trace, "hook=fault "));
+	EXPECT_LT(0, count_str(builtin_trace, "hook=cpu_fault "));
+	EXPECT_STREQ(builtin_trace, twin_trace);
+	free(builtin_trace);
+	free(twin_trace);
 }
 
 /* Invalid answers: the default's answer is used, each one is counted. */
@@ -1323,6 +1394,190 @@ TEST_F(bpf, prefetch_bad_ranges_refused_and_clipped)
 	close(mfd);
 out:
 	write_file(PF_BUDGET_FILE, budget);
+}
+
+/*
+ * density: single-page device reads at pages 0, 1, 2, 4, 8 of a region
+ * migrate 1, 1, 2, 4, 8 pages - each time the enclosing power-of-two
+ * region is more than 51% faulted or resident, the migration grows to it.
+ * Pages 0 and 2 of another region do not make {0..3} dense (50%); page 1
+ * then does (75%).  The live threshold of 100% stops the growth.
+ */
+TEST_F(bpf, density_grows_to_dense_region)
+{
+	static const unsigned int r0[] = { 0, 1, 2, 4, 8 }, r0_moved[] = { 1, 1, 2, 4, 8 };
+	static const unsigned int r1[] = { 0, 2, 1, 4 }, r1_moved[] = { 1, 1, 2, 1 };
+	size_t size = 4 * MIB, ps = self->ps;
+	unsigned long n = size / ps, i;
+	uint8_t *snap = malloc(n);
+	struct pol_density *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	uint32_t zero = 0, hundred = 100;
+	uint64_t word;
+	char *mem;
+
+	ASSERT_NE(NULL, snap);
+	if (ps != 4096)
+		SKIP(return, "the expected pages assume 4 KiB pages");
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 24);
+	skel = pol_density__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.density_ops);
+	ASSERT_NE(NULL, link);
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + r0[i] * ps, 8, &word),
+					&c));
+		EXPECT_EQ(svmx_pat(24, r0[i] * ps / 8), word);
+		EXPECT_EQ(r0_moved[i], c.pages_to_device) TH_LOG("page %u", r0[i]);
+		EXPECT_EQ(1, c.faults);
+	}
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	for (i = 0; i < REGION_PAGES; i++)
+		EXPECT_EQ(i < 16, (snap[i] & SVMX_SNAP_LOC_MASK) == SVMX_SNAP_LOCAL)
+			TH_LOG("page %lu", i);
+	for (i = 0; i < 4; i++) {
+		if (i == 3)
+			ASSERT_EQ(0, bpf_map__update_elem(skel->maps.density_cfg, &zero,
+							  sizeof(zero), &hundred,
+							  sizeof(hundred), BPF_ANY));
+		ASSERT_EQ(0, svmx_exec1(self->fd,
+					svmx_op_read(mem + SZ_2M + r1[i] * ps, 8, &word), &c));
+		EXPECT_EQ(r1_moved[i], c.pages_to_device) TH_LOG("page %u", r1[i]);
+	}
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	EXPECT_EQ(16 + 5, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(SVMX_SNAP_LOCAL, snap[REGION_PAGES + i] & SVMX_SNAP_LOC_MASK)
+			TH_LOG("page %lu", i);
+	EXPECT_EQ(1, skel->bss->grown[1]);
+	EXPECT_EQ(2, skel->bss->grown[2]);
+	EXPECT_EQ(1, skel->bss->grown[3]);
+	EXPECT_EQ(1, skel->bss->grown[4]);
+	bpf_link__destroy(link);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 24));
+	pol_density__destroy(skel);
+	munmap(mem, size);
+	free(snap);
+}
+
+/*
+ * stride: device reads of one word every 16 pages, one call each, with
+ * 4 KiB chunks: after two equal distances the policy prefetches the next
+ * two along the stride, so 10 reads fault 5 times and move 11 pages -
+ * exactly the strided pages, one past the last read.
+ */
+TEST_F(bpf, stride_prefetches_ahead)
+{
+	size_t size = 4 * MIB, ps = self->ps;
+	unsigned long n = size / ps, i, faults = 0, moved = 0;
+	uint8_t *snap = malloc(n);
+	struct pol_stride *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	uint64_t word;
+	char *mem;
+
+	ASSERT_NE(NULL, snap);
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 25);
+	skel = pol_stride__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->fault_order = 0;
+	ASSERT_EQ(0, pol_stride__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.stride_ops);
+	ASSERT_NE(NULL, link);
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + 16 * i * ps, 8, &word),
+					&c));
+		EXPECT_EQ(svmx_pat(25, 16 * i * ps / 8), word);
+		faults += c.faults;
+		moved += c.pages_to_device;
+	}
+	EXPECT_EQ(5, faults);
+	EXPECT_EQ(11, moved);
+	EXPECT_EQ(6, skel->bss->prefetched_chunks);
+	EXPECT_EQ(3, skel->bss->trusted_faults);
+	EXPECT_EQ(5, report_value("  prefetch", "calls"));
+	EXPECT_EQ(0, report_value("  prefetch", "invalid"));
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	for (i = 0; i < 256; i++)
+		EXPECT_EQ(i % 16 == 0 && i <= 160,
+			  (snap[i] & SVMX_SNAP_LOC_MASK) == SVMX_SNAP_LOCAL) TH_LOG("page %lu", i);
+	EXPECT_EQ(11, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	bpf_link__destroy(link);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 25));
+	pol_stride__destroy(skel);
+	munmap(mem, size);
+	free(snap);
+}
+
+/*
+ * CPU and device take turns on one 2 MiB region, 8 rounds, data checked
+ * each round.  The built-in default migrates it both ways every round;
+ * thrash (threshold 3; lapse and pin long enough that timing plays no
+ * part) pins it after its third direction change: 2 migrations, then the
+ * device reads system memory remotely (one fault maps it; the CPU's
+ * writes to system pages do not unmap it again).
+ */
+static void pingpong_rounds(struct __test_metadata *_metadata, int fd,
+			    struct svmx_counters *sum)
+{
+	size_t size = SZ_2M;
+	struct svmx_counters c;
+	char *mem, *buf;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	for (r = 0; r < 8; r++) {
+		svmx_pat_fill(mem, size, 30 + r);	/* CPU writes */
+		ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, size, buf), &c));
+		EXPECT_EQ(-1, svmx_pat_check(buf, size, 30 + r)) TH_LOG("round %d", r);
+		svmx_counters_add(sum, &c);
+	}
+	munmap(mem, size);
+	free(buf);
+}
+
+TEST_F(bpf, thrash_pins_pingpong_region)
+{
+	unsigned long n = SZ_2M / self->ps;
+	struct svmx_counters builtin, pinned;
+	struct pol_thrash *skel;
+	struct bpf_link *link;
+
+	pingpong_rounds(_metadata, self->fd, &builtin);
+	EXPECT_EQ(8 * n, builtin.pages_to_device);
+	EXPECT_EQ(0, builtin.remote_accesses);
+
+	skel = pol_thrash__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->lapse_us = 3600ull * 1000000;
+	skel->rodata->pin_ms = 3600ull * 1000;
+	ASSERT_EQ(0, pol_thrash__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.thrash_ops);
+	ASSERT_NE(NULL, link);
+	pingpong_rounds(_metadata, self->fd, &pinned);
+	bpf_link__destroy(link);
+	EXPECT_EQ(2 * n, pinned.pages_to_device);
+	EXPECT_EQ(6 * n, pinned.remote_accesses);
+	EXPECT_EQ(1, skel->bss->pins);
+	/* Pinned once; later rounds find the system pages mapped already. */
+	EXPECT_EQ(1, skel->bss->pinned_faults);
+	EXPECT_LT(pinned.pages_to_device, builtin.pages_to_device);
+	if (_metadata->exit_code) {
+		SVMX_LOG_COUNTERS("built-in", &builtin);
+		SVMX_LOG_COUNTERS("thrash", &pinned);
+	}
+	pol_thrash__destroy(skel);
 }
 
 TEST_HARNESS_MAIN
