@@ -85,8 +85,9 @@ selftests: module ## build the in-VM selftests, torture test and fuzzer
 	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
 	$(Q)$(MAKE) -C tests/torture KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/torture
 
-tools: module ## build the user-space tools (workloads, bench)
+tools: module ## build the user-space tools (workloads, bench) and their tests
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
+	$(Q)$(MAKE) -C tests/tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 
 policies: module ## build the BPF policies, their skeletons, svmx-policy-load and the BPF selftest
 	$(Q)$(MAKE) -C bpf KDIR=$(KDIR) BPFDIR=$(BPFDIR) KSRC=$(KSRC) \
