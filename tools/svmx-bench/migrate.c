@@ -891,7 +891,7 @@ int migrate_main(int argc, char **argv)
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret) {
-		usage(ret > 0 ? stdout : stderr, argv[0]);
+		usage(ret > 0 ? stdout : stderr, "svmx-bench");
 		return ret > 0 ? 0 : 2;
 	}
 	ret = bench_init(&b, &o);

@@ -280,56 +280,65 @@ static void print_matrix(const struct table *t)
 	}
 }
 
+/* The @q quantile (0..1) of @n sorted values. */
+static double quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int i = (int)pos;
+
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
+}
+
 /*
- * CPU time per fault: per label, the median over its runs and the
- * spread (max - min) / median; against the baseline, the ratio of the
- * medians and the range of the ratios of the i-th run of each (runs of
- * one round run back to back).
+ * CPU time per fault: per label, the median and minimum over its runs
+ * and the spread (max - min) / median; against the baseline, the ratios
+ * of the medians and of the minimums (interference from the host only
+ * ever adds time), and the ratios of runs of the same round (run back
+ * to back, so that drift of the host's load hits both alike): their
+ * median, quartiles and extremes.
  */
 static void print_overhead(const struct table *t)
 {
 	int base = find_label(t, BASELINE), l, row;
-	double bv[MAX_RUNS], bmed = NAN;
-	int nb = 0;
 
 	for (row = 0; row < t->nr_rows; row++) {
+		double bv[MAX_RUNS], bs[MAX_RUNS];
+		int nb = 0;
+
 		printf("\nWorkload `%s` (working set / device memory), CPU time per device fault:\n\n",
 		       t->rows[row]);
-		printf("| policy | runs | faults/run | CPU us/fault (median) | spread | vs %s (medians) | vs %s (same round, min..max) |\n",
-		       BASELINE, BASELINE);
-		printf("|---|---:|---:|---:|---:|---:|---:|\n");
-		if (base >= 0) {
+		printf("| policy | runs | faults/run | CPU us/fault, median | min | spread | vs %s: medians | minimums | same round: median | quartiles | min..max |\n",
+		       BASELINE);
+		printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		if (base >= 0)
 			nb = cell_values(t, base, row, M_CPU_PER_FAULT, bv);
-			if (nb > 0) {
-				double tmp[MAX_RUNS];
-
-				memcpy(tmp, bv, nb * sizeof(*bv));
-				bmed = median(tmp, nb);
-			}
+		if (nb > 0) {
+			memcpy(bs, bv, nb * sizeof(*bv));
+			median(bs, nb);		/* sorts bs */
 		}
 		for (l = 0; l < t->nr_labels; l++) {
-			double v[MAX_RUNS], f[MAX_RUNS], s[MAX_RUNS], med, lo = INFINITY, hi = 0;
+			double v[MAX_RUNS], f[MAX_RUNS], s[MAX_RUNS], q[MAX_RUNS], med;
 			int n = cell_values(t, l, row, M_CPU_PER_FAULT, v);
-			int i, nf = cell_values(t, l, row, M_FAULTS, f);
+			int i, nq = 0, nf = cell_values(t, l, row, M_FAULTS, f);
 
 			if (n <= 0) {
-				printf("| %s | %s |||||\n", t->labels[l], n < 0 ? "FAIL" : "0");
+				printf("| %s | %s ||||||||||\n", t->labels[l], n < 0 ? "FAIL" : "0");
 				continue;
-			}
-			for (i = 0; i < n && i < nb; i++) {
-				double ratio = v[i] / bv[i];
-
-				lo = ratio < lo ? ratio : lo;
-				hi = ratio > hi ? ratio : hi;
 			}
 			memcpy(s, v, n * sizeof(*v));
 			med = median(s, n);
-			printf("| %s | %d | %.0f | %.2f | %.1f%% |", t->labels[l], n,
-			       median(f, nf), med / 1e3, 100 * (s[n - 1] - s[0]) / med);
-			if (nb > 0 && l != base)
-				printf(" %.3fx | %.3f..%.3fx |\n", med / bmed, lo, hi);
-			else
-				printf(" %s | |\n", l == base ? "1 (baseline)" : "-");
+			printf("| %s | %d | %.0f | %.2f | %.2f | %.0f%% |", t->labels[l], n,
+			       median(f, nf), med / 1e3, s[0] / 1e3, 100 * (s[n - 1] - s[0]) / med);
+			if (nb <= 0 || l == base) {
+				printf(" %s |||||\n", l == base ? "baseline" : "-");
+				continue;
+			}
+			for (i = 0; i < n && i < nb; i++)
+				q[nq++] = v[i] / bv[i];
+			median(q, nq);		/* sorts q */
+			printf(" %.3fx | %.3fx | %.3fx | %.3f..%.3f | %.2f..%.2f |\n",
+			       med / median(bs, nb), s[0] / bs[0], quantile(q, nq, 0.5),
+			       quantile(q, nq, 0.25), quantile(q, nq, 0.75), q[0], q[nq - 1]);
 		}
 	}
 }
