@@ -345,6 +345,40 @@ TEST(tenants_wants_cgroup2)
 	EXPECT_STREQ("", r.out);
 }
 
+/* --ext-clock: the advance of an outside counter; a bad file is an error. */
+TEST(ext_clock)
+{
+	char path[] = "/tmp/svmx-bench-clock.XXXXXX";
+	struct json_object *j;
+	struct run r;
+	int fd;
+
+	SKIP_UNLESS_SMALL_DEVICE();
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(9, write(fd, "1000 end\n", 9));
+	close(fd);
+	/* the counter stands still: 0 ns */
+	ASSERT_EQ(0, bench(&r, "workload", "scan", "--ws", "0.25", "--json",
+			   "--ext-clock", path, NULL));
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	j = json_tokener_parse(r.out);
+	EXPECT_EQ(0, get_u64(j, "ext_cpu_ns"));
+	json_object_put(j);
+	/* a line that is not "NS end" */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ASSERT_EQ(4, write(fd, "1000", 4));
+	close(fd);
+	ASSERT_EQ(0, bench(&r, "workload", "scan", "--ws", "0.25", "--ext-clock", path, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "--ext-clock")) TH_LOG("%s", r.err);
+	unlink(path);
+	/* no such file */
+	ASSERT_EQ(0, bench(&r, "workload", "scan", "--ws", "0.25", "--ext-clock", path, NULL));
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "No such file")) TH_LOG("%s", r.err);
+}
+
 /* report: the baseline in figures, the others as ratios; failures say so. */
 TEST(report_matrix)
 {

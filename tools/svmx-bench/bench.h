@@ -44,6 +44,7 @@ struct wl_opts {
 	const char *cgroup_root;	/* tenants */
 	const char *label;	/* copied into the output (policy name) */
 	long long corrupt_page;	/* tests of the check: -1, or a page to spoil */
+	const char *ext_clock;	/* file with a CPU-ns counter kept by someone else */
 	bool json;
 };
 
@@ -83,6 +84,8 @@ struct wl_result {
 	struct svmx_counters c;	/* the binding's totals over the work */
 	uint64_t cpu_user_ns;
 	uint64_t cpu_sys_ns;
+	uint64_t ext_cpu_ns;	/* --ext-clock advance over the work */
+	bool has_ext;		/* --ext-clock was given */
 	uint64_t accesses;
 	uint64_t cpu_touches;
 	uint64_t set_bytes;

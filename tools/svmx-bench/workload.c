@@ -320,6 +320,33 @@ static int wl_check(const struct wl *w, uint64_t seed)
 	return -EIO;
 }
 
+/*
+ * --ext-clock: a file whose first line is a nanosecond counter that
+ * someone else keeps up to date (tools/bench: the CPU time of the whole
+ * VM on the host, which the guest's own clock cannot see).  The writer
+ * ends the line with " end" (and should replace the file by rename());
+ * a line read half written is read again, for up to a second.
+ */
+static int ext_clock_read(const char *path, uint64_t *ns)
+{
+	char buf[64];
+	int tries, ret = -EPROTO;
+
+	for (tries = 0; tries < 1000 && ret == -EPROTO; tries++) {
+		FILE *f = fopen(path, "r");
+
+		if (tries)
+			usleep(1000);
+		if (!f)
+			return -errno;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%" SCNu64 " end", ns) == 1 && strstr(buf, " end"))
+			ret = 0;
+		fclose(f);
+	}
+	return ret;
+}
+
 static uint64_t tv_ns(const struct timeval *tv)
 {
 	return (uint64_t)tv->tv_sec * 1000000000ull + tv->tv_usec * 1000ull;
@@ -336,6 +363,7 @@ int wl_run_one(const struct wl_opts *o, const struct wl_desc *d, double ws,
 	struct svmx_stats st = { 0 };
 	struct rusage r0, r1;
 	unsigned int passes = o->passes ? o->passes : d->passes;
+	uint64_t ext0 = 0, ext1 = 0;
 	struct wl w;
 	int ret;
 
@@ -343,6 +371,11 @@ int wl_run_one(const struct wl_opts *o, const struct wl_desc *d, double ws,
 	ret = wl_init(&w, o, ws, seed);
 	if (ret)
 		goto out;
+	if (o->ext_clock) {
+		ret = ext_clock_read(o->ext_clock, &ext0);
+		if (ret)
+			goto out_ext;
+	}
 	getrusage(RUSAGE_SELF, &r0);
 	ret = d->run(&w, passes);
 	if (!ret)
@@ -350,6 +383,13 @@ int wl_run_one(const struct wl_opts *o, const struct wl_desc *d, double ws,
 	getrusage(RUSAGE_SELF, &r1);
 	if (ret)
 		goto out;
+	if (o->ext_clock) {
+		ret = ext_clock_read(o->ext_clock, &ext1);
+		if (ret)
+			goto out_ext;
+		res->ext_cpu_ns = ext1 - ext0;
+		res->has_ext = true;
+	}
 	/* Before the check: its CPU reads would count as CPU faults. */
 	if (ioctl(w.fd, SVMX_IOC_STATS, &st)) {
 		ret = -errno;
@@ -372,6 +412,10 @@ out:
 		fprintf(stderr, "svmx-bench: %s: out of memory\n", o->name);
 	wl_fini(&w);
 	return ret;
+out_ext:
+	fprintf(stderr, "svmx-bench: --ext-clock %s: %s\n", o->ext_clock,
+		ret == -EPROTO ? "no \"NS end\" line" : strerror(-ret));
+	goto out;
 }
 
 void wl_add_counters(struct svmx_counters *sum, const struct svmx_counters *c)
@@ -423,6 +467,8 @@ struct json_object *wl_result_json(const struct wl_result *r)
 	json_object_object_add(j, "cpu_ns", json_object_new_uint64(cpu_ns));
 	json_object_object_add(j, "cpu_user_ns", json_object_new_uint64(r->cpu_user_ns));
 	json_object_object_add(j, "cpu_sys_ns", json_object_new_uint64(r->cpu_sys_ns));
+	if (r->has_ext)
+		json_object_object_add(j, "ext_cpu_ns", json_object_new_uint64(r->ext_cpu_ns));
 	json_object_object_add(j, "counters", json_counters(&r->c));
 	return j;
 }
@@ -514,6 +560,9 @@ static void workload_usage(FILE *f)
 "  -j, --json          one JSON object instead of the key=value line\n"
 "      --corrupt-page N  test the check: the CPU changes page N's data after\n"
 "                      the work (the run must then fail)\n"
+"      --ext-clock FILE  report how far the counter in FILE (a line \"NS end\",\n"
+"                      kept by someone else) advanced over the work, as\n"
+"                      ext_cpu_ns (tools/bench: the VM's CPU time on the host)\n"
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 run and data verified; 1 the run failed or the data is\n"
@@ -561,6 +610,7 @@ static int workload_parse(int argc, char **argv, struct wl_opts *o)
 		{ "label", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "corrupt-page", required_argument, NULL, 'X' },
+		{ "ext-clock", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -627,6 +677,9 @@ static int workload_parse(int argc, char **argv, struct wl_opts *o)
 			if (parse_uint(optarg, 0, 1ull << 40, &v))
 				bad = "--corrupt-page wants a page number";
 			o->corrupt_page = v;
+			break;
+		case 'E':
+			o->ext_clock = optarg;
 			break;
 		case 'h':
 			return 1;
