@@ -781,6 +781,7 @@ struct svmx_policy_ops {
 	 * block's free (if it goes).  Optional.
 	 */
 	void (*evict_done)(const struct svmx_evict_done *done);
+	/**
 	 * @fault_done: notification of what became of a device fault:
 	 * the order the chunk fallback ladder got, whether the
 	 * forward-progress guarantee overrode the placement, what moved and

@@ -931,7 +931,7 @@ static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
 			   svmx_bpf_cb_names[i], atomic64_read(&s->calls[i]),
 			   atomic64_read(&s->errors[i]),
 			   atomic64_read(&s->invalid[i]));
-	if (s)
+	if (s) {
 		seq_printf(m, "  victims policy=%lld lru=%lld hole=%lld request=%lld\n",
 			   atomic64_read(&s->victims[SVMX_VICTIM_POLICY]),
 			   atomic64_read(&s->victims[SVMX_VICTIM_LRU]),
@@ -940,6 +940,7 @@ static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
 		seq_printf(m, "  prefetch_ranges refused=%lld clipped=%lld\n",
 			   atomic64_read(&s->prefetch_refused),
 			   atomic64_read(&s->prefetch_clipped));
+	}
 	seq_printf(m, "last_exit %s kind=%s time_ns=%llu\n",
 		   ei->name[0] ? ei->name : "none",
 		   svmx_exit_kind_names[ei->kind], ei->time_ns);
