@@ -98,6 +98,15 @@ enum svmx_policy_hook {
 	SVMX_HOOK_VICTIM,
 };
 
+/* Why a policy's prefetch range was refused or clipped (svmx_fault.c, traced). */
+enum svmx_prefetch_verdict {
+	SVMX_PF_NO_VMA,		/* refused: no VMA at its start */
+	SVMX_PF_NOT_ANON,	/* refused: not private anonymous memory */
+	SVMX_PF_NO_READ,	/* refused: the VMA does not allow device reads */
+	SVMX_PF_VMA_END,	/* clipped at the end of its VMA */
+	SVMX_PF_BUDGET,		/* clipped or refused: per-fault budget */
+};
+
 /* ---------------------------------------------------------------------
  * Cost model (svmx_cost.c): pure arithmetic, unit-tested by KUnit.
  */
@@ -295,7 +304,9 @@ struct svmx_block {
  *	touching the page table again
  * @resume: woken when @suspend drops to zero
  * @id: the binding's handle for policies: unique, never reused while the
- *	module is loaded, never 0
+ *	module is loaded, never 0 (svmx_ctx_lookup())
+ * @rcu: the context is freed after an RCU grace period, so that a policy
+ *	callback that looked it up by @id may still read it
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -312,6 +323,7 @@ struct svmx_ctx {
 	atomic_t suspend;
 	wait_queue_head_t resume;
 	u64 id;
+	struct rcu_head rcu;
 };
 
 #define SVMX_PTE_WRITE	1UL
@@ -334,6 +346,11 @@ unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 			    unsigned long end, bool may_free);
 void svmx_pt_set(struct svmx_ctx *ctx, unsigned long va, struct page *page,
 		 bool write);
+struct svmx_residency;
+void svmx_pt_residency_locked(struct svmx_ctx *ctx, unsigned long va,
+			      struct svmx_residency *res);
+void svmx_pt_residency(struct svmx_ctx *ctx, unsigned long va,
+		       struct svmx_residency *res);
 
 static inline struct page *svmx_pte_page(unsigned long pte)
 {
@@ -346,6 +363,40 @@ static inline struct page *svmx_pte_page(unsigned long pte)
 
 #define SVMX_LOC_NONE	0xfffffffdu	/* no preferred location */
 #define SVMX_MAX_PREFETCH	4
+
+/**
+ * enum svmx_vma_kind - what backs the VMA of a fault
+ * @SVMX_VMA_ANON: private anonymous memory: the only kind that migrates
+ * @SVMX_VMA_SHARED: shared memory (MAP_SHARED anonymous, shmem, memfd):
+ *	mapped where it is, whatever the placement
+ * @SVMX_VMA_FILE: any other file mapping: mapped where it is
+ */
+enum svmx_vma_kind {
+	SVMX_VMA_ANON,
+	SVMX_VMA_SHARED,
+	SVMX_VMA_FILE,
+};
+
+/**
+ * struct svmx_residency - where the pages of a 2 MiB region are
+ * @local: pages the device maps from its own memory
+ * @system: pages the device maps from system memory
+ * @unmapped: pages not in the device's page table: not populated, not
+ *	faulted by this device yet, or invalidated since
+ * @peer: pages the device maps from device i's memory (a hive peer), by
+ *	device index; the faulting device's own entry is 0
+ *
+ * Counted from the faulting binding's device page table (one leaf of 512
+ * entries per region, read under its pt_lock), not from the CPU page
+ * tables: what the device would find if it accessed the region now.
+ * The counts add up to 512 (SVMX_PT_LEAF_ENTRIES).
+ */
+struct svmx_residency {
+	u32 local;
+	u32 system;
+	u32 unmapped;
+	u32 peer[SVMX_MAX_DEVICES];
+};
 
 /**
  * struct svmx_fault_info - what the policy sees of a device fault
@@ -365,6 +416,17 @@ static inline struct page *svmx_pte_page(unsigned long pte)
  * @hive_mask: the faulting device's hive (0: none)
  * @dev_free_bytes: free device memory of the faulting device
  * @dev_total_bytes: device memory of the faulting device
+ * @vma_kind: enum svmx_vma_kind of the VMA holding @addr
+ * @region: residency of the 2 MiB region of @addr, before the fault is
+ *	serviced (struct svmx_residency)
+ * @dev_free_order: largest order of a free naturally aligned block of the
+ *	faulting device (svmx_devmem_free_order()), -1 when none is free
+ * @peer_free_bytes: free device memory of each hive member, by device
+ *	index (the faulting device included); 0 outside the hive
+ * @peer_free_order: largest free order of each hive member, by device
+ *	index; -1 outside the hive or when nothing is free
+ * @ctx_handle: the binding's handle (&svmx_ctx.id): stable while it is
+ *	bound, never reused, never 0; for svmx_bpf_region_info()
  */
 struct svmx_fault_info {
 	u32 dev;
@@ -382,6 +444,12 @@ struct svmx_fault_info {
 	u32 hive_mask;
 	u64 dev_free_bytes;
 	u64 dev_total_bytes;
+	u32 vma_kind;
+	struct svmx_residency region;
+	s32 dev_free_order;
+	u64 peer_free_bytes[SVMX_MAX_DEVICES];
+	s32 peer_free_order[SVMX_MAX_DEVICES];
+	u64 ctx_handle;
 };
 
 /**
@@ -397,16 +465,27 @@ struct svmx_fault_decision {
 };
 
 /**
+ * struct svmx_prefetch_range - one range of a prefetch answer
+ * @start: page-aligned first byte
+ * @len: page-aligned length, at most 2 MiB
+ *
+ * Named (not an anonymous struct) so that BPF CO-RE can relocate an
+ * access to range[i] with a variable i.
+ */
+struct svmx_prefetch_range {
+	u64 start;
+	u64 len;
+};
+
+/**
  * struct svmx_prefetch - extra ranges to migrate ahead of demand
  * @nr: valid entries in @range, 0..SVMX_MAX_PREFETCH
- * @range: page-aligned [start, start + len) ranges; clipped to VMAs
+ * @range: page-aligned [start, start + len) ranges; checked and clipped
+ *	by the fault path (svmx_prefetch_check() in svmx_fault.c)
  */
 struct svmx_prefetch {
 	u32 nr;
-	struct {
-		u64 start;
-		u64 len;
-	} range[SVMX_MAX_PREFETCH];
+	struct svmx_prefetch_range range[SVMX_MAX_PREFETCH];
 };
 
 /**
@@ -416,6 +495,16 @@ struct svmx_prefetch {
  * @vma_start: start of the VMA
  * @vma_end: end of the VMA
  * @region_pingpong: as in struct svmx_fault_info
+ * @access: enum svmx_access: SVMX_ACCESS_WRITE for a write fault, else
+ *	SVMX_ACCESS_READ
+ * @region_device_faults: device faults so far in the 2 MiB region
+ * @region_cpu_faults: CPU faults so far in the region, this one included
+ * @ctx_handle: handle of the binding the region's history belongs to (the
+ *	one that placed the page), 0 when there is none
+ *
+ * The region history fields are those of the binding that placed the
+ * page; for a fault HMM raises for another device (a bounce, not a CPU
+ * access) they and @ctx_handle are 0.
  */
 struct svmx_cpu_fault_info {
 	u32 dev;
@@ -423,6 +512,73 @@ struct svmx_cpu_fault_info {
 	u64 vma_start;
 	u64 vma_end;
 	u32 region_pingpong;
+	u32 access;
+	u32 region_device_faults;
+	u32 region_cpu_faults;
+	u64 ctx_handle;
+};
+
+/**
+ * struct svmx_fault_done - what became of a device fault
+ * @dev: faulting device
+ * @access: enum svmx_access
+ * @addr: faulting address
+ * @ctx_handle: the binding's handle, as in struct svmx_fault_info
+ * @placement: enum svmx_placement applied: the policy's, or
+ *	SVMX_PLACE_REMOTE when @overridden
+ * @target: device the chunk was to migrate to
+ * @asked_order: order the policy decided (after validation)
+ * @got_order: order of the device block the chunk migrated into:
+ *	@asked_order, or a lower step of the fallback ladder (64 KiB, one
+ *	page) when device memory could not be had even by evicting; -1 when
+ *	nothing was to migrate (remote placement, pages already there) or no
+ *	block could be had at all (the pages were mapped where they are)
+ * @overridden: the forward-progress guarantee of the execution engine
+ *	replaced the policy's placement by SVMX_PLACE_REMOTE (also traced,
+ *	svmx:svmx_progress_override)
+ * @pages_migrated: pages of the fault's chunk migrated to @target
+ * @prefetch_pages: pages the prefetch ranges migrated
+ * @prefetch_refused: prefetch ranges refused (no VMA at the start, not
+ *	anonymous, not readable, per-fault budget used up)
+ * @prefetch_clipped: prefetch ranges shortened (VMA end, budget)
+ * @ret: 0, or the negative errno servicing the fault ended with
+ */
+struct svmx_fault_done {
+	u32 dev;
+	u32 access;
+	u64 addr;
+	u64 ctx_handle;
+	u32 placement;
+	u32 target;
+	u32 asked_order;
+	s32 got_order;
+	u32 overridden;
+	u32 pages_migrated;
+	u32 prefetch_pages;
+	u32 prefetch_refused;
+	u32 prefetch_clipped;
+	s32 ret;
+};
+
+/**
+ * struct svmx_migrate_done - a migration between system and device memory
+ * @dev: the device whose memory the pages moved into or out of
+ * @dir: enum svmx_dir
+ * @addr: virtual start of the span, or for an eviction the block's device
+ *	physical address
+ * @pages: pages that moved
+ * @copy_cmds: copy commands issued
+ * @bytes: bytes copied (unpopulated pages are zero-filled, not copied)
+ * @modeled_ns: modeled device time of the copies
+ */
+struct svmx_migrate_done {
+	u32 dev;
+	u32 dir;
+	u64 addr;
+	u64 pages;
+	u64 copy_cmds;
+	u64 bytes;
+	u64 modeled_ns;
 };
 
 /*
@@ -625,6 +781,24 @@ struct svmx_policy_ops {
 	 * block's free (if it goes).  Optional.
 	 */
 	void (*evict_done)(const struct svmx_evict_done *done);
+	/**
+	 * @fault_done: notification of what became of a device fault:
+	 * the order the chunk fallback ladder got, whether the
+	 * forward-progress guarantee overrode the placement, what moved and
+	 * which prefetch ranges were refused or clipped.  Called once per
+	 * serviced fault after it was mapped, with the mmap lock held for
+	 * read, never with pt_lock held, under rcu_read_lock(): must not
+	 * sleep.  Optional.
+	 */
+	void (*fault_done)(const struct svmx_fault_done *done);
+	/**
+	 * @migrate_done: notification of a migration that moved pages, in
+	 * either direction (faults, prefetch, CPU faults, eviction, unbind).
+	 * Called right after the copies, from process context that may hold
+	 * the mmap lock, a page lock (CPU fault) or a device's evict_lock,
+	 * never pt_lock, under rcu_read_lock(): must not sleep.  Optional.
+	 */
+	void (*migrate_done)(const struct svmx_migrate_done *done);
 	/** @name: policy name, shown in traces and stats */
 	const char *name;
 };
@@ -644,6 +818,8 @@ void svmx_policy_evict_reject(struct svmx_device *sdev, u64 handle,
 void svmx_policy_block_note(enum svmx_block_note note,
 			    const struct svmx_block_event *ev);
 void svmx_policy_evict_done(const struct svmx_evict_done *done);
+void svmx_policy_fault_done(const struct svmx_fault_done *done);
+void svmx_policy_migrate_done(const struct svmx_migrate_done *done);
 
 /*
  * The files below are listed bottom-up: each calls only those before it
@@ -683,7 +859,8 @@ void svmx_ctx_region_fault(struct svmx_ctx *ctx, unsigned long addr);
 void svmx_ctx_region_migrated(struct svmx_ctx *ctx, unsigned long addr,
 			      enum svmx_dir dir, struct svmx_counters *cnt);
 u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
-		      unsigned long addr, enum svmx_dir dir);
+		      unsigned long addr, enum svmx_dir dir,
+		      struct svmx_cpu_fault_info *info);
 void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  unsigned long addr, enum svmx_dir dir,
 			  struct svmx_counters *cnt);
@@ -701,6 +878,7 @@ void svmx_advice_get(struct svmx_ctx *ctx, unsigned long addr,
 
 unsigned long svmx_pool_alloc(struct gen_pool *pool, unsigned int order);
 void svmx_pool_free(struct gen_pool *pool, unsigned long phys, unsigned int order);
+int svmx_pool_free_order(struct gen_pool *pool);
 int svmx_devmem_init(struct svmx_device *sdev, u64 bytes,
 		     const struct dev_pagemap_ops *ops);
 void svmx_devmem_fini(struct svmx_device *sdev);
@@ -781,6 +959,7 @@ int svmx_evict_all(struct svmx_device *sdev, enum svmx_evict_reason reason,
 
 struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev);
 void svmx_ctx_destroy(struct svmx_ctx *ctx);
+struct svmx_ctx *svmx_ctx_lookup(u64 id);
 
 /* ---------------------------------------------------------------------
  * Device faults, MIGRATE and SNAPSHOT (svmx_fault.c)

@@ -14,6 +14,13 @@
  * a fallback.  The BPF side only ever writes the
  * answer fields of its context (svmx_bpf_btf_struct_access()).
  *
+ * Notifications.  fault_done and migrate_done pass the core's report to
+ * the BPF callbacks of the same names with a read-only context; the
+ * refused and clipped prefetch ranges a fault_done report carries are
+ * counted for the policy whether or not it listens.  Policies name a
+ * binding by its handle (&svmx_ctx.id), never by pointer:
+ * svmx_bpf_region_info() looks the handle up under RCU.
+ *
  * One BPF policy is attached at a time; attaching a second one fails with
  * -EBUSY, and a live update of the link (bpf_link__update_map()) replaces
  * the policy with no gap: svmx_bpf_update() switches the pointer the
@@ -81,6 +88,8 @@ MODULE_PARM_DESC(bpf_invalid_budget,
  * @exit_kind: enum svmx_exit_kind of the requested exit
  * @exit_reason: the core's reason for the requested exit
  * @exit_msg: the policy's message for the requested exit
+ * @prefetch_refused: prefetch ranges the kernel refused (fault_done)
+ * @prefetch_clipped: prefetch ranges the kernel shortened (fault_done)
  */
 struct svmx_bpf_sched {
 	struct svmx_ops *ops;
@@ -93,6 +102,8 @@ struct svmx_bpf_sched {
 	u32 exit_kind;
 	char exit_reason[SVMX_EXIT_REASON_LEN];
 	char exit_msg[SVMX_EXIT_MSG_LEN];
+	atomic64_t prefetch_refused;
+	atomic64_t prefetch_clipped;
 };
 
 static DEFINE_MUTEX(svmx_bpf_lock);		/* attach/update/detach/eject */
@@ -174,6 +185,8 @@ static void svmx_bpf_fill_exit(struct svmx_bpf_sched *s, enum svmx_exit_kind kin
 	strscpy(ei->name, s->ops->name, sizeof(ei->name));
 	strscpy(ei->reason, reason, sizeof(ei->reason));
 	strscpy(ei->msg, msg ?: "", sizeof(ei->msg));
+	ei->prefetch_refused = atomic64_read(&s->prefetch_refused);
+	ei->prefetch_clipped = atomic64_read(&s->prefetch_clipped);
 }
 
 /* Run @s's exit callback with the exit info just kept; under svmx_bpf_lock. */
@@ -358,6 +371,40 @@ static void svmx_bpf_rejected(enum svmx_policy_hook hook, int err)
 				      "invalid-answer budget exceeded", NULL);
 }
 
+/*
+ * Notifications of the fault side.  The refused and clipped prefetch
+ * ranges are counted for the policy whether or not it listens.
+ */
+static void svmx_bpf_fault_done(const struct svmx_fault_done *done)
+{
+	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
+	struct svmx_fault_done_ctx ctx;
+
+	if (!s)
+		return;
+	if (done->prefetch_refused)
+		atomic64_add(done->prefetch_refused, &s->prefetch_refused);
+	if (done->prefetch_clipped)
+		atomic64_add(done->prefetch_clipped, &s->prefetch_clipped);
+	if (!s->ops->fault_done)
+		return;
+	ctx.info = *done;
+	atomic64_inc(&s->calls[SVMX_CB_FAULT_DONE]);
+	s->ops->fault_done(&ctx);
+}
+
+static void svmx_bpf_migrate_done(const struct svmx_migrate_done *done)
+{
+	struct svmx_bpf_sched *s = rcu_dereference(svmx_bpf_cur);
+	struct svmx_migrate_done_ctx ctx;
+
+	if (!s || !s->ops->migrate_done)
+		return;
+	ctx.info = *done;
+	atomic64_inc(&s->calls[SVMX_CB_MIGRATE_DONE]);
+	s->ops->migrate_done(&ctx);
+}
+
 static struct svmx_policy_ops svmx_bpf_policy = {
 	.fault		= svmx_bpf_fault,
 	.prefetch	= svmx_bpf_prefetch,
@@ -366,6 +413,8 @@ static struct svmx_policy_ops svmx_bpf_policy = {
 	.rejected	= svmx_bpf_rejected,
 	.block_note	= svmx_bpf_block_note,
 	.evict_done	= svmx_bpf_evict_done,
+	.fault_done	= svmx_bpf_fault_done,
+	.migrate_done	= svmx_bpf_migrate_done,
 	.name		= "bpf",
 };
 
@@ -508,6 +557,53 @@ __bpf_kfunc int svmx_bpf_device_info(u32 dev, struct svmx_device_info *out,
 	return 0;
 }
 
+/**
+ * svmx_bpf_region_info() - history and residency of a binding's region
+ * @ctx_handle: the binding's handle (struct svmx_fault_info @ctx_handle)
+ * @addr: an address in the 2 MiB region asked about
+ * @info: out: the region (struct svmx_region_info); zeroed first
+ * @info__sz: size of the buffer at @info; the kernel fills at most this
+ *	many bytes, so a policy built against an older, shorter struct
+ *	keeps working
+ *
+ * Handle based: a stale handle (the binding is gone) finds nothing.  The
+ * history is read locklessly; the residency is counted from the binding's
+ * device page table, whose lock is only tried: when another thread holds
+ * it, @info->resident_valid is 0.  Callable from every svmx_ops callback.
+ *
+ * Return: 0, or -ENOENT when no bound context has that handle.
+ */
+__bpf_kfunc int svmx_bpf_region_info(u64 ctx_handle, u64 addr,
+				     struct svmx_region_info *info, u32 info__sz)
+{
+	struct svmx_region_info ri = {
+		.start = addr & ~(BIT_ULL(SVMX_REGION_SHIFT) - 1),
+	};
+	struct svmx_ctx *ctx;
+	int ret = -ENOENT;
+
+	rcu_read_lock();
+	ctx = svmx_ctx_lookup(ctx_handle);
+	if (!ctx)
+		goto out;
+	ri.pingpong = svmx_region_pingpong(ctx, addr, &ri.device_faults,
+					   &ri.cpu_faults);
+	ret = 0;
+	if (!mutex_trylock(&ctx->pt_lock))
+		goto out;
+	/* Unbinding frees the page table under pt_lock after forgetting the handle. */
+	if (svmx_ctx_lookup(ctx_handle) == ctx) {
+		svmx_pt_residency_locked(ctx, addr, &ri.res);
+		ri.resident_valid = 1;
+	}
+	mutex_unlock(&ctx->pt_lock);
+out:
+	rcu_read_unlock();
+	memset(info, 0, info__sz);
+	memcpy(info, &ri, min_t(u32, info__sz, sizeof(ri)));
+	return ret;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(svmx_bpf_kfunc_ids)
@@ -516,6 +612,7 @@ BTF_ID_FLAGS(func, svmx_bpf_evict_candidate, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, svmx_bpf_evict_propose, KF_TRUSTED_ARGS)
 BTF_ID_FLAGS(func, svmx_bpf_block_info)
 BTF_ID_FLAGS(func, svmx_bpf_device_info)
+BTF_ID_FLAGS(func, svmx_bpf_region_info)
 BTF_KFUNCS_END(svmx_bpf_kfunc_ids)
 
 BTF_ID_LIST_SINGLE(svmx_ops_btf_id, struct, svmx_ops)
@@ -548,6 +645,8 @@ BTF_ID(struct, svmx_block_event)
 BTF_ID(struct, svmx_block_event)
 BTF_ID(struct, svmx_block_event)
 BTF_ID(struct, svmx_evict_done)
+BTF_ID(struct, svmx_fault_done_ctx)
+BTF_ID(struct, svmx_migrate_done_ctx)
 
 static bool svmx_bpf_is_valid_access(int off, int size, enum bpf_access_type type,
 				     const struct bpf_prog *prog,
@@ -757,6 +856,8 @@ static void svmx_ops_block_free_stub(struct svmx_block_event *ev) { }
 static void svmx_ops_evict_done_stub(struct svmx_evict_done *done) { }
 static int svmx_ops_init_stub(void) { return 0; }
 static void svmx_ops_exit_stub(struct svmx_exit_info *ei) { }
+static void svmx_ops_fault_done_stub(struct svmx_fault_done_ctx *ctx) { }
+static void svmx_ops_migrate_done_stub(struct svmx_migrate_done_ctx *ctx) { }
 
 static struct svmx_ops svmx_ops_cfi_stubs = {
 	.fault		= svmx_ops_fault_stub,
@@ -767,6 +868,8 @@ static struct svmx_ops svmx_ops_cfi_stubs = {
 	.block_access	= svmx_ops_block_access_stub,
 	.block_free	= svmx_ops_block_free_stub,
 	.evict_done	= svmx_ops_evict_done_stub,
+	.fault_done	= svmx_ops_fault_done_stub,
+	.migrate_done	= svmx_ops_migrate_done_stub,
 	.init		= svmx_ops_init_stub,
 	.exit		= svmx_ops_exit_stub,
 };
@@ -806,6 +909,8 @@ static const char * const svmx_bpf_cb_names[] = {
 	[SVMX_CB_BLOCK_ACCESS]	= "block_access",
 	[SVMX_CB_BLOCK_FREE]	= "block_free",
 	[SVMX_CB_EVICT_DONE]	= "evict_done",
+	[SVMX_CB_FAULT_DONE]	= "fault_done",
+	[SVMX_CB_MIGRATE_DONE]	= "migrate_done",
 };
 
 static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
@@ -826,12 +931,16 @@ static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
 			   svmx_bpf_cb_names[i], atomic64_read(&s->calls[i]),
 			   atomic64_read(&s->errors[i]),
 			   atomic64_read(&s->invalid[i]));
-	if (s)
+	if (s) {
 		seq_printf(m, "  victims policy=%lld lru=%lld hole=%lld request=%lld\n",
 			   atomic64_read(&s->victims[SVMX_VICTIM_POLICY]),
 			   atomic64_read(&s->victims[SVMX_VICTIM_LRU]),
 			   atomic64_read(&s->victims[SVMX_VICTIM_HOLE]),
 			   atomic64_read(&s->victims[SVMX_VICTIM_REQUEST]));
+		seq_printf(m, "  prefetch_ranges refused=%lld clipped=%lld\n",
+			   atomic64_read(&s->prefetch_refused),
+			   atomic64_read(&s->prefetch_clipped));
+	}
 	seq_printf(m, "last_exit %s kind=%s time_ns=%llu\n",
 		   ei->name[0] ? ei->name : "none",
 		   svmx_exit_kind_names[ei->kind], ei->time_ns);
@@ -840,6 +949,9 @@ static int svmx_bpf_policy_show(struct seq_file *m, void *unused)
 		seq_printf(m, "  %s calls=%llu errors=%llu invalid=%llu\n",
 			   svmx_bpf_cb_names[i], ei->calls[i], ei->errors[i],
 			   ei->invalid[i]);
+	if (ei->name[0])
+		seq_printf(m, "  prefetch_ranges refused=%llu clipped=%llu\n",
+			   ei->prefetch_refused, ei->prefetch_clipped);
 	mutex_unlock(&svmx_bpf_lock);
 	return 0;
 }

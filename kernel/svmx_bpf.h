@@ -113,6 +113,46 @@ struct svmx_device_info {
 };
 
 /**
+ * struct svmx_fault_done_ctx - notification: what became of a device fault
+ * @info: the outcome (read only): asked and got order of the chunk
+ *	fallback ladder, the forward-progress override, what moved, refused
+ *	and clipped prefetch ranges
+ */
+struct svmx_fault_done_ctx {
+	struct svmx_fault_done info;
+};
+
+/**
+ * struct svmx_migrate_done_ctx - notification: pages migrated
+ * @info: the migration (read only): device, direction, pages, copy
+ *	commands, bytes, modeled ns
+ */
+struct svmx_migrate_done_ctx {
+	struct svmx_migrate_done info;
+};
+
+/**
+ * struct svmx_region_info - a binding's 2 MiB region, from
+ * svmx_bpf_region_info()
+ * @start: first address of the region
+ * @device_faults: device faults so far in the region (saturating)
+ * @cpu_faults: CPU faults so far in the region (saturating)
+ * @pingpong: CPU<->device direction changes of the region's migrations
+ * @resident_valid: 1 when @res was read; 0 when the binding's page table
+ *	was being updated by another thread at the time (the kfunc does not
+ *	wait) and @res is all zero
+ * @res: residency, as struct svmx_fault_info's @region
+ */
+struct svmx_region_info {
+	u64 start;
+	u32 device_faults;
+	u32 cpu_faults;
+	u32 pingpong;
+	u32 resident_valid;
+	struct svmx_residency res;
+};
+
+/**
  * enum svmx_exit_kind - why a BPF policy stopped deciding
  * @SVMX_EXIT_NONE: it has not exited
  * @SVMX_EXIT_UNREG: user space detached it (link destroyed, map freed)
@@ -139,6 +179,8 @@ enum svmx_bpf_cb {
 	SVMX_CB_BLOCK_ACCESS,
 	SVMX_CB_BLOCK_FREE,
 	SVMX_CB_EVICT_DONE,
+	SVMX_CB_FAULT_DONE,
+	SVMX_CB_MIGRATE_DONE,
 	SVMX_CB_NR,
 };
 
@@ -152,6 +194,9 @@ enum svmx_bpf_cb {
  * @name: the policy's name
  * @reason: what the core says about the exit
  * @msg: the policy's own message (svmx_bpf_error()), may be empty
+ * @prefetch_refused: prefetch ranges the kernel refused (struct
+ *	svmx_fault_done)
+ * @prefetch_clipped: prefetch ranges the kernel shortened
  */
 struct svmx_exit_info {
 	u32 kind;
@@ -162,6 +207,8 @@ struct svmx_exit_info {
 	char name[SVMX_OPS_NAME_LEN];
 	char reason[SVMX_EXIT_REASON_LEN];
 	char msg[SVMX_EXIT_MSG_LEN];
+	u64 prefetch_refused;
+	u64 prefetch_clipped;
 };
 
 /**
@@ -225,6 +272,35 @@ struct svmx_ops {
 	 * out, or proposing nothing: the LRU evicts everything needed.
 	 */
 	int (*evict)(struct svmx_evict_ctx *ctx);
+	/*
+	 * Notifications of the fault side: nothing comes back, a policy
+	 * keeps what it learns in its maps.
+	 */
+	/**
+	 * @fault_done: what became of a device fault.
+	 * @ctx: the outcome (read only): the order the policy asked and the
+	 * order the chunk fallback ladder got (lower after allocation
+	 * failures; -1 when nothing migrated), whether the forward-progress
+	 * guarantee overrode the placement (then SVMX_PLACE_REMOTE, also
+	 * traced as svmx:svmx_progress_override), pages migrated for the
+	 * fault and by prefetch, prefetch ranges refused and clipped.
+	 * Called once per serviced fault, after its chunk and prefetch were
+	 * mapped and @fault (and @prefetch) ran, with the mmap lock held for
+	 * read, never with pt_lock held, under rcu_read_lock(): must not
+	 * sleep.  Left out: nothing is told.
+	 */
+	void (*fault_done)(struct svmx_fault_done_ctx *ctx);
+	/**
+	 * @migrate_done: pages moved between system and device memory.
+	 * @ctx: the migration (read only): device, direction, start, pages,
+	 * copy commands, bytes and modeled ns.  Called after every migration
+	 * that moved pages, in either direction (device faults, prefetch,
+	 * SVMX_IOC_MIGRATE, CPU faults, eviction, unbind), from process
+	 * context that may hold the mmap lock, a page lock (CPU fault) or the
+	 * device's evict_lock but never pt_lock, under rcu_read_lock(): must
+	 * not sleep.  Left out: nothing is told.
+	 */
+	void (*migrate_done)(struct svmx_migrate_done_ctx *ctx);
 	/**
 	 * @block_alloc: a block was filled and can be evicted from now on.
 	 * @ev: the block (read only).  Called after the migration that

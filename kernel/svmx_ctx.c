@@ -80,8 +80,30 @@ static const struct mmu_interval_notifier_ops svmx_notifier_ops = {
 	.invalidate = svmx_invalidate,
 };
 
-/* Handles of contexts for policies: never reused while the module is loaded. */
+/*
+ * Handles of the bound contexts, for policies: id -> context.  Ids come
+ * from a 64-bit counter, so a handle is never reused while the module is
+ * loaded, and a policy holding a stale one finds nothing.  Lookups run
+ * under rcu_read_lock() (svmx_ctx_lookup()); contexts are freed after a
+ * grace period.
+ */
+static DEFINE_XARRAY(svmx_ctx_ids);
 static atomic64_t svmx_ctx_next_id = ATOMIC64_INIT(0);
+
+/**
+ * svmx_ctx_lookup() - the bound context of a handle
+ * @id: a handle (&svmx_ctx.id)
+ *
+ * Caller holds rcu_read_lock(); the context stays readable until it is
+ * dropped, but may be unbinding: its page table and history may be empty.
+ *
+ * Return: the context, or NULL when no bound context has that handle.
+ */
+struct svmx_ctx *svmx_ctx_lookup(u64 id)
+{
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "context lookup without RCU");
+	return xa_load(&svmx_ctx_ids, id);
+}
 
 /**
  * svmx_ctx_create() - bind the current mm to a device
@@ -133,6 +155,14 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 						   &svmx_notifier_ops);
 	if (ret) {
 		mutex_unlock(&sdev->bind_lock);
+		kfree(ctx);
+		trace_svmx_bind(sdev->id, current->tgid, ret);
+		return ERR_PTR(ret);
+	}
+	ret = xa_err(xa_store(&svmx_ctx_ids, ctx->id, ctx, GFP_KERNEL));
+	if (ret) {
+		mutex_unlock(&sdev->bind_lock);
+		mmu_interval_notifier_remove(&ctx->notifier);
 		kfree(ctx);
 		trace_svmx_bind(sdev->id, current->tgid, ret);
 		return ERR_PTR(ret);
@@ -205,17 +235,27 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
 	struct svmx_pt_leaf *leaf;
 	unsigned long idx;
 
+	/* No policy finds the context any more... */
+	xa_erase(&svmx_ctx_ids, ctx->id);
 	svmx_ctx_release_memory(ctx);
 	mutex_lock(&sdev->ctx_lock);
 	list_del(&ctx->node);
 	mutex_unlock(&sdev->ctx_lock);
 	mmu_interval_notifier_remove(&ctx->notifier);
+	/*
+	 * ...but one that found it before may still be reading: its page
+	 * table under pt_lock (svmx_bpf_region_info() checks the handle again
+	 * under it), its history in RCU-freed xarray nodes, and the context
+	 * itself until the grace period ends.
+	 */
+	mutex_lock(&ctx->pt_lock);
 	xa_for_each(&ctx->pt, idx, leaf)
 		kfree(leaf);
 	xa_destroy(&ctx->pt);
+	mutex_unlock(&ctx->pt_lock);
 	xa_destroy(&ctx->regions);
 	mtree_destroy(&ctx->advice);
 	mmdrop(ctx->mm);
-	kfree(ctx);
+	kfree_rcu(ctx, rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_destroy);

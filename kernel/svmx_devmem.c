@@ -262,8 +262,8 @@ static int svmx_chunk_free_order(const struct gen_pool_chunk *chunk, int best)
 }
 
 /**
- * svmx_devmem_free_order() - largest block the device could allocate now
- * @sdev: the device
+ * svmx_pool_free_order() - largest block svmx_pool_alloc() could give now
+ * @pool: a pool of physical addresses with PAGE_SHIFT granularity
  *
  * Walks the free runs of the pool's bitmap (one bit per page, a word at a
  * time) without its lock, so the answer is a hint that concurrent
@@ -273,16 +273,28 @@ static int svmx_chunk_free_order(const struct gen_pool_chunk *chunk, int best)
  *
  * Return: an order in 0..SVMX_CHUNK_ORDER, or -1 when no page is free.
  */
-int svmx_devmem_free_order(struct svmx_device *sdev)
+int svmx_pool_free_order(struct gen_pool *pool)
 {
 	struct gen_pool_chunk *chunk;
 	int best = -1;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(chunk, &sdev->pool->chunks, next_chunk)
+	list_for_each_entry_rcu(chunk, &pool->chunks, next_chunk)
 		best = svmx_chunk_free_order(chunk, best);
 	rcu_read_unlock();
 	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_pool_free_order);
+
+/**
+ * svmx_devmem_free_order() - largest block the device could allocate now
+ * @sdev: the device
+ *
+ * Return: svmx_pool_free_order() of the device's pool.
+ */
+int svmx_devmem_free_order(struct svmx_device *sdev)
+{
+	return svmx_pool_free_order(sdev->pool);
 }
 
 /**

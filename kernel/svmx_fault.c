@@ -21,11 +21,18 @@
 #include <kunit/visibility.h>
 #include <linux/hmm.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include "svmx.h"
 #include "svmx_trace.h"
+
+static unsigned int prefetch_budget_kb = 4096;
+module_param(prefetch_budget_kb, uint, 0644);
+MODULE_PARM_DESC(prefetch_budget_kb,
+		 "bytes (KiB) a policy's prefetch ranges may ask per device fault, after clipping to their VMAs (default 4096)");
 
 static enum svmx_mem_kind svmx_page_kind(struct svmx_device *sdev,
 					 struct page *page)
@@ -229,6 +236,52 @@ out:
 	return ret;
 }
 
+static enum svmx_vma_kind svmx_vma_kind(struct vm_area_struct *vma)
+{
+	if (vma_is_anonymous(vma))
+		return SVMX_VMA_ANON;
+	/* vma_is_shmem() is not exported; shmem_mapping() is. */
+	if ((vma->vm_flags & VM_SHARED) && vma->vm_file &&
+	    shmem_mapping(vma->vm_file->f_mapping))
+		return SVMX_VMA_SHARED;
+	return SVMX_VMA_FILE;
+}
+
+/*
+ * The fault inputs beyond the first slice: VMA kind, the region's
+ * residency (one pass over its device page-table leaf), free memory of the
+ * device and its hive peers (a walk of each pool's bitmap, stopping at the
+ * first free 2 MiB), the binding's handle.
+ */
+static void svmx_fault_info_fill_more(struct svmx_ctx *ctx,
+				      struct vm_area_struct *vma,
+				      const struct svmx_fault *f,
+				      struct svmx_fault_info *info)
+{
+	struct svmx_device *sdev = ctx->sdev;
+	unsigned int id;
+
+	info->vma_kind = svmx_vma_kind(vma);
+	svmx_pt_residency(ctx, f->addr, &info->region);
+	info->dev_free_order = svmx_devmem_free_order(sdev);
+	for (id = 0; id < SVMX_MAX_DEVICES; id++) {
+		struct svmx_device *d;
+
+		info->peer_free_order[id] = -1;
+		if (id == sdev->id) {
+			info->peer_free_bytes[id] = info->dev_free_bytes;
+			info->peer_free_order[id] = info->dev_free_order;
+			continue;
+		}
+		if (id >= svmx_nr_devices || !(sdev->hive_mask & BIT(id)))
+			continue;
+		d = svmx_device_get(id);
+		info->peer_free_bytes[id] = svmx_devmem_free_bytes(d);
+		info->peer_free_order[id] = svmx_devmem_free_order(d);
+	}
+	info->ctx_handle = ctx->id;
+}
+
 static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vma,
 				 const struct svmx_fault *f, unsigned int nr,
 				 struct svmx_fault_info *info)
@@ -249,6 +302,7 @@ static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vm
 	info->dev_free_bytes = svmx_devmem_free_bytes(sdev);
 	info->dev_total_bytes = (u64)sdev->npages << PAGE_SHIFT;
 	svmx_advice_get(ctx, f->addr, info);
+	svmx_fault_info_fill_more(ctx, vma, f, info);
 }
 
 /**
@@ -274,14 +328,16 @@ bool svmx_vma_allows(struct vm_area_struct *vma, u32 access)
  * page.  @limit clips the chunk as well as the VMA (an explicit or policy
  * prefetch moves no more than was asked; evictions for it count as
  * prefetch evictions), or is NULL for a device fault.  *@done is the span
- * attempted.  Return 0 (also when nothing would move) or -ENOMEM when not
+ * attempted, *@got the order of the block reserved for it (-1: none, as
+ * when nothing would move).  Return 0 (also when nothing would move) or -ENOMEM when not
  * even a one-page block could be had; the caller maps the pages where they
  * are.
  */
 static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
 			      struct vm_area_struct *vma, unsigned long addr,
 			      unsigned int order, const struct svmx_span *limit,
-			      struct svmx_span *done, struct svmx_counters *cnt)
+			      struct svmx_span *done, int *got,
+			      struct svmx_counters *cnt)
 {
 	enum svmx_evict_reason reason = limit ? SVMX_EVICT_PREFETCH :
 						SVMX_EVICT_PRESSURE;
@@ -289,6 +345,7 @@ static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
 	struct svmx_block *block = ERR_PTR(-ENOSPC);
 	int o, ret;
 
+	*got = -1;
 	ret = svmx_ctx_region_prepare(ctx, addr, target);
 	if (ret)
 		return ret;
@@ -306,46 +363,100 @@ static int svmx_migrate_chunk(struct svmx_ctx *ctx, struct svmx_device *target,
 	}
 	if (IS_ERR(block))
 		return -ENOMEM;
+	*got = o;
 	return svmx_migrate_to_device(ctx, target, vma, *done, block, cnt);
 }
 
 /*
- * Prefetch ranges are clipped to the VMA holding their start.  Migrating
- * reads the pages, so only VMAs that allow device reads qualify, as for a
- * fault.  Prefetch is best effort: it stops at the first range that cannot
- * be migrated or mapped; only -EINTR (the caller is being killed) is
+ * Check one prefetch range against what the kernel allows: a start inside
+ * a private anonymous VMA that allows device reads (migration reads the
+ * pages), clipped to that VMA's end and to what is left of the per-fault
+ * budget (svmx.prefetch_budget_kb, counted in bytes asked after clipping).
+ * Refused and clipped ranges are counted in @fd and traced.  Return the
+ * VMA with the kept range in *@keep, or NULL when it is refused.
+ */
+static struct vm_area_struct *
+svmx_prefetch_check(struct svmx_ctx *ctx, const struct svmx_fault_info *info,
+		    u64 start, u64 len, u64 *budget, struct svmx_span *keep,
+		    struct svmx_fault_done *fd)
+{
+	struct vm_area_struct *vma = vma_lookup(ctx->mm, start);
+	int verdict = -1;
+	u64 end = start + len;
+
+	if (!vma)
+		verdict = SVMX_PF_NO_VMA;
+	else if (!vma_is_anonymous(vma))
+		verdict = SVMX_PF_NOT_ANON;
+	else if (!svmx_vma_allows(vma, SVMX_ACCESS_READ))
+		verdict = SVMX_PF_NO_READ;
+	else if (*budget < PAGE_SIZE)
+		verdict = SVMX_PF_BUDGET;
+	if (verdict >= 0) {
+		fd->prefetch_refused++;
+		trace_svmx_prefetch_check(ctx->sdev->id, info->addr, start, len, 0,
+					  verdict);
+		return NULL;
+	}
+	if (end > vma->vm_end) {
+		end = vma->vm_end;
+		verdict = SVMX_PF_VMA_END;
+	}
+	if (end - start > *budget) {
+		end = start + *budget;	/* the budget is in whole pages */
+		verdict = SVMX_PF_BUDGET;
+	}
+	if (verdict >= 0) {
+		fd->prefetch_clipped++;
+		trace_svmx_prefetch_check(ctx->sdev->id, info->addr, start, len,
+					  end - start, verdict);
+	}
+	*budget -= end - start;
+	keep->start = start;
+	keep->end = end;
+	return vma;
+}
+
+/*
+ * The policy's prefetch ranges, checked by svmx_prefetch_check().
+ * Prefetch is best effort: it stops at the first range that cannot be
+ * migrated or mapped; only -EINTR (the caller is being killed) is
  * returned.
  */
 static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 				const struct svmx_fault_info *info,
 				struct svmx_device *target,
+				struct svmx_fault_done *fd,
 				struct svmx_counters *cnt)
 {
+	u64 budget = ((u64)READ_ONCE(prefetch_budget_kb) << 10) & PAGE_MASK;
+	u64 before = cnt->pages_to_device;
 	struct svmx_span limit, done;
 	struct svmx_prefetch p;
-	int ret = 0;
+	int ret = 0, got;
 	u32 i;
 
 	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
 	for (i = 0; i < p.nr && !ret; i++) {
-		unsigned long addr = p.range[i].start;
-		struct vm_area_struct *vma = vma_lookup(ctx->mm, addr);
+		struct vm_area_struct *vma;
+		unsigned long addr;
 
-		if (!vma || !vma_is_anonymous(vma) ||
-		    !svmx_vma_allows(vma, SVMX_ACCESS_READ))
+		vma = svmx_prefetch_check(ctx, info, p.range[i].start,
+					  p.range[i].len, &budget, &limit, fd);
+		if (!vma)
 			continue;
-		limit.start = addr;
-		limit.end = min(addr + p.range[i].len, vma->vm_end);
+		addr = limit.start;
 		while (addr < limit.end && !ret) {
 			ret = svmx_migrate_chunk(ctx, target, vma, addr,
 						 SVMX_CHUNK_ORDER, &limit, &done,
-						 cnt);
+						 &got, cnt);
 			if (!ret)
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);
 			addr = done.end;
 		}
 	}
+	fd->prefetch_pages = cnt->pages_to_device - before;
 	return ret == -EINTR ? ret : 0;
 }
 
@@ -354,6 +465,7 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 			    bool in_place, struct svmx_counters *cnt)
 {
 	struct svmx_device *sdev = ctx->sdev, *target = sdev;
+	struct svmx_fault_done fd = { .got_order = -1 };
 	struct svmx_fault_decision d;
 	struct svmx_fault_info info;
 	struct vm_area_struct *vma;
@@ -366,15 +478,18 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		return -EFAULT;
 	svmx_fault_info_fill(ctx, vma, f, nr, &info);
 	svmx_policy_fault(sdev, &info, &d, cnt);
+	fd.asked_order = d.order;
 	if (in_place && d.placement != SVMX_PLACE_REMOTE) {
 		/* Forward progress overrides the policy: say so. */
 		trace_svmx_progress_override(sdev->id, f->addr, f->access,
 					     d.placement, d.target, d.order);
 		d.placement = SVMX_PLACE_REMOTE;
+		fd.overridden = 1;
 	}
 	span = svmx_chunk_around(f->addr, d.order, vma->vm_start, vma->vm_end);
 
 	if (d.placement == SVMX_PLACE_MIGRATE) {
+		u64 before = cnt->pages_to_device;
 		struct svmx_span done;
 
 		target = svmx_device_get(d.target);
@@ -383,15 +498,25 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 		 * no block could be had at all, the chunk is mapped in place.
 		 */
 		if (!svmx_migrate_chunk(ctx, target, vma, f->addr, d.order,
-					NULL, &done, cnt))
+					NULL, &done, &fd.got_order, cnt))
 			span = done;
+		fd.pages_migrated = cnt->pages_to_device - before;
 	}
 	ret = svmx_map_range(ctx, span.start, span.end, batch, nr, cnt);
 	if (!ret && d.placement == SVMX_PLACE_MIGRATE)
-		ret = svmx_prefetch_ranges(ctx, &info, target, cnt);
+		ret = svmx_prefetch_ranges(ctx, &info, target, &fd, cnt);
 	svmx_ctx_region_fault(ctx, f->addr);
 	trace_svmx_fault(sdev->id, f->addr, f->access, d.placement, d.order,
 			 span.start, span.end, ktime_get_ns() - t0, ret);
+	fd.dev = sdev->id;
+	fd.access = f->access;
+	fd.addr = f->addr;
+	fd.ctx_handle = ctx->id;
+	fd.placement = d.placement;
+	fd.target = d.target;
+	fd.ret = ret;
+	trace_svmx_fault_done(&fd);
+	svmx_policy_fault_done(&fd);
 	return ret;
 }
 
@@ -482,9 +607,11 @@ int svmx_prefetch_ioctl(struct svmx_ctx *ctx, struct svmx_migrate *m)
 			ret = svmx_migrate_to_system(vma, addr, done.end, cnt);
 			addr = done.end;
 		} else {
+			int got;
+
 			ret = svmx_migrate_chunk(ctx, ctx->sdev, vma, addr,
 						 SVMX_CHUNK_ORDER, &limit, &done,
-						 cnt);
+						 &got, cnt);
 			if (ret == -ENOMEM) {
 				/* best effort: device full, skip this VMA */
 				ret = 0;

@@ -196,6 +196,36 @@ static void svmx_pool_reuse_test(struct kunit *test)
 	gen_pool_destroy(pool);
 }
 
+/* The largest free order follows allocations, frees and alignment. */
+static void svmx_pool_free_order_test(struct kunit *test)
+{
+	struct gen_pool *pool = svmx_test_pool(test);
+	unsigned long big[4], small, half;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), SVMX_CHUNK_ORDER);
+	for (i = 0; i < 4; i++)
+		big[i] = svmx_pool_alloc(pool, SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), -1);
+	svmx_pool_free(pool, big[2], SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), SVMX_CHUNK_ORDER);
+	/* One page at the hole's start leaves its upper half whole... */
+	small = svmx_pool_alloc(pool, 0);
+	KUNIT_EXPECT_EQ(test, small, big[2]);
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), SVMX_CHUNK_ORDER - 1);
+	/* ...and taking that half leaves a quarter. */
+	half = svmx_pool_alloc(pool, SVMX_CHUNK_ORDER - 1);
+	KUNIT_EXPECT_NE(test, half, 0UL);
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), SVMX_CHUNK_ORDER - 2);
+	svmx_pool_free(pool, half, SVMX_CHUNK_ORDER - 1);
+	svmx_pool_free(pool, small, 0);
+	for (i = 0; i < 4; i++)
+		if (i != 2)
+			svmx_pool_free(pool, big[i], SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, svmx_pool_free_order(pool), SVMX_CHUNK_ORDER);
+	gen_pool_destroy(pool);
+}
+
 static struct kunit_case svmx_logic_cases[] = {
 	KUNIT_CASE_PARAM(svmx_chunk_around_test, chunk_gen_params),
 	KUNIT_CASE(svmx_range_check_test),
@@ -205,6 +235,7 @@ static struct kunit_case svmx_logic_cases[] = {
 	KUNIT_CASE(svmx_next_order_test),
 	KUNIT_CASE(svmx_pool_alignment_test),
 	KUNIT_CASE(svmx_pool_reuse_test),
+	KUNIT_CASE(svmx_pool_free_order_test),
 	{}
 };
 
@@ -467,11 +498,57 @@ static void svmx_policy_partial_answer_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
 }
 
+static struct svmx_fault_done notified_fault;
+static struct svmx_migrate_done notified_migrate;
+static int notified;
+
+static void note_fault_done(const struct svmx_fault_done *done)
+{
+	notified_fault = *done;
+	notified++;
+}
+
+static void note_migrate_done(const struct svmx_migrate_done *done)
+{
+	notified_migrate = *done;
+	notified++;
+}
+
+/* Notifications reach the active policy as they are; the default ignores them. */
+static void svmx_policy_notify_test(struct kunit *test)
+{
+	struct svmx_policy_ops ops = {
+		.fault_done = note_fault_done,
+		.migrate_done = note_migrate_done,
+		.name = "kunit",
+	};
+	struct svmx_fault_done fd = {
+		.addr = 0x40000000, .asked_order = SVMX_CHUNK_ORDER,
+		.got_order = SVMX_MID_ORDER, .overridden = 1, .pages_migrated = 16,
+	};
+	struct svmx_migrate_done md = {
+		.dir = SVMX_DIR_TO_SYSTEM, .pages = 3, .copy_cmds = 2, .bytes = 8192,
+	};
+
+	notified = 0;
+	svmx_policy_fault_done(&fd);
+	svmx_policy_migrate_done(&md);
+	KUNIT_EXPECT_EQ(test, notified, 0);
+	svmx_policy_install(&ops);
+	svmx_policy_fault_done(&fd);
+	svmx_policy_migrate_done(&md);
+	svmx_policy_install(NULL);
+	KUNIT_EXPECT_EQ(test, notified, 2);
+	KUNIT_EXPECT_EQ(test, memcmp(&notified_fault, &fd, sizeof(fd)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&notified_migrate, &md, sizeof(md)), 0);
+}
+
 static struct kunit_case svmx_policy_cases[] = {
 	KUNIT_CASE(svmx_policy_default_test),
 	KUNIT_CASE_PARAM(svmx_policy_fallback_test, policy_gen_params),
 	KUNIT_CASE(svmx_policy_other_hooks_test),
 	KUNIT_CASE(svmx_policy_partial_answer_test),
+	KUNIT_CASE(svmx_policy_notify_test),
 	{}
 };
 

@@ -273,6 +273,15 @@ static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
 			  struct svmx_counters *cnt)
 {
 	const struct svmx_cost_params *cost = &sdev->cost;
+	struct svmx_migrate_done done = {
+		.dev = sdev->id,
+		.dir = dir,
+		.addr = start,
+		.pages = mig->migrated,
+		.copy_cmds = mig->copy_cmds,
+		.bytes = mig->bytes,
+		.modeled_ns = svmx_cost_copy(cost, mig->copy_cmds, mig->bytes),
+	};
 
 	if (dir == SVMX_DIR_TO_DEVICE) {
 		cnt->pages_to_device += mig->migrated;
@@ -282,9 +291,12 @@ static void svmx_mig_done(struct svmx_mig *mig, struct svmx_device *sdev,
 		cnt->bytes_to_system += mig->bytes;
 	}
 	cnt->copy_cmds += mig->copy_cmds;
-	cnt->modeled_ns += svmx_cost_copy(cost, mig->copy_cmds, mig->bytes);
+	cnt->modeled_ns += done.modeled_ns;
 	trace_svmx_migrate(sdev->id, dir, start, mig->requested, mig->collected,
 			   mig->migrated, mig->copy_cmds, mig->bytes);
+	/* A counting pass (svmx_movable_pages()) moves nothing: not a migration. */
+	if (mig->migrated)
+		svmx_policy_migrate_done(&done);
 }
 
 /**
@@ -572,6 +584,8 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 		.addr = vmf->address,
 		.vma_start = vma->vm_start,
 		.vma_end = vma->vm_end,
+		.access = (vmf->flags & FAULT_FLAG_WRITE) ? SVMX_ACCESS_WRITE :
+							    SVMX_ACCESS_READ,
 	};
 	/* HMM faults device pages of other owners back for a device: a bounce */
 	bool cpu = !(vmf->flags & FAULT_FLAG_REMOTE);
@@ -581,9 +595,8 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	int ret;
 
 	if (cpu)
-		info.region_pingpong = svmx_region_fault(sdev, vma->vm_mm,
-							 vmf->address,
-							 SVMX_DIR_TO_SYSTEM);
+		svmx_region_fault(sdev, vma->vm_mm, vmf->address,
+				  SVMX_DIR_TO_SYSTEM, &info);
 	order = svmx_policy_cpu_fault(sdev, &info, &cnt);
 	span = svmx_chunk_around(vmf->address, order, vma->vm_start, vma->vm_end);
 	ret = svmx_migrate_hive_to_system(sdev, vma, span.start, span.end,

@@ -18,6 +18,11 @@
  * uses the same entry point to check these rules with misbehaving
  * policies.
  *
+ * Two notifications, svmx_policy_fault_done() and
+ * svmx_policy_migrate_done(), tell the active policy what became of its
+ * decisions: the chunk the fallback ladder got, the forward-progress
+ * override, what moved.  The built-in default does not listen.
+ *
  * The built-in default:
  *  - fault: migrate the 2 MiB chunk around the fault to the faulting
  *    device; map remotely when system memory is the preferred location;
@@ -32,7 +37,9 @@
  * shape, and the evictor reports each victim it refuses with
  * svmx_policy_evict_reject().  Notifications (block allocated, accessed,
  * freed; eviction done) go to the active policy through
- * svmx_policy_block_note() and svmx_policy_evict_done().
+ * svmx_policy_block_note() and svmx_policy_evict_done(); what became of
+ * a fault and every migration through svmx_policy_fault_done() and
+ * svmx_policy_migrate_done().
  */
 #include <kunit/visibility.h>
 #include <linux/mutex.h>
@@ -337,3 +344,40 @@ void svmx_policy_evict_done(const struct svmx_evict_done *done)
 		ops->evict_done(done);
 	rcu_read_unlock();
 }
+
+/**
+ * svmx_policy_fault_done() - tell the policy what became of a device fault
+ * @done: the outcome; the asked and the got order of the chunk fallback
+ *	ladder, the forward-progress override, what moved
+ *
+ * A notification: nothing comes back.  Called with no pt_lock held.
+ */
+void svmx_policy_fault_done(const struct svmx_fault_done *done)
+{
+	const struct svmx_policy_ops *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->fault_done)
+		ops->fault_done(done);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_fault_done);
+
+/**
+ * svmx_policy_migrate_done() - tell the policy that pages migrated
+ * @done: the migration
+ *
+ * A notification: nothing comes back.  Called with no pt_lock held.
+ */
+void svmx_policy_migrate_done(const struct svmx_migrate_done *done)
+{
+	const struct svmx_policy_ops *ops;
+
+	rcu_read_lock();
+	ops = rcu_dereference(svmx_policy_active);
+	if (ops->migrate_done)
+		ops->migrate_done(done);
+	rcu_read_unlock();
+}
+EXPORT_SYMBOL_IF_KUNIT(svmx_policy_migrate_done);

@@ -194,3 +194,54 @@ unsigned long svmx_pt_clear(struct svmx_ctx *ctx, unsigned long start,
 	}
 	return cleared;
 }
+
+/**
+ * svmx_pt_residency_locked() - where the pages of a 2 MiB region are
+ * @ctx: the context; pt_lock held
+ * @va: an address in the region
+ * @res: out: the counts, adding up to SVMX_PT_LEAF_ENTRIES
+ *
+ * One pass over the region's leaf: an entry's page is this device's, a
+ * hive peer's (svmx_page_device() finds it from the pfn alone) or system
+ * memory.  No leaf means nothing is mapped.
+ */
+void svmx_pt_residency_locked(struct svmx_ctx *ctx, unsigned long va,
+			      struct svmx_residency *res)
+{
+	struct svmx_pt_leaf *leaf;
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->pt_lock);
+	memset(res, 0, sizeof(*res));
+	leaf = svmx_pt_leaf(ctx, va);
+	for (i = 0; i < SVMX_PT_LEAF_ENTRIES; i++) {
+		struct page *page = leaf ? svmx_pte_page(leaf->pte[i]) : NULL;
+		struct svmx_device *d;
+
+		if (!page) {
+			res->unmapped++;
+		} else if (!is_device_private_page(page)) {
+			res->system++;
+		} else {
+			d = svmx_page_device(page);
+			if (d == ctx->sdev)
+				res->local++;
+			else
+				res->peer[d->id]++;
+		}
+	}
+}
+
+/**
+ * svmx_pt_residency() - svmx_pt_residency_locked(), taking pt_lock
+ * @ctx: the context; pt_lock not held
+ * @va: an address in the region
+ * @res: out: the counts
+ */
+void svmx_pt_residency(struct svmx_ctx *ctx, unsigned long va,
+		       struct svmx_residency *res)
+{
+	mutex_lock(&ctx->pt_lock);
+	svmx_pt_residency_locked(ctx, va, res);
+	mutex_unlock(&ctx->pt_lock);
+}

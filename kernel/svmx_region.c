@@ -253,7 +253,7 @@ static void svmx_with_owner_ctx(struct svmx_device *sdev, struct mm_struct *mm,
 struct svmx_region_arg {
 	unsigned long addr;
 	struct svmx_region_op op;
-	u32 pingpong;
+	struct svmx_cpu_fault_info *info;
 	const struct svmx_counters *cnt;
 };
 
@@ -265,8 +265,12 @@ static void svmx_region_update_fn(struct svmx_ctx *ctx, void *arg)
 	/* Only regions with a slot: CPU faults and migrations back come
 	 * after a migration to the device, which created it.
 	 */
-	if (!svmx_region_update(ctx, a->addr, &a->op, 0, &v))
-		a->pingpong = FIELD_GET(REG_PP, v);
+	if (svmx_region_update(ctx, a->addr, &a->op, 0, &v) || !a->info)
+		return;
+	a->info->region_pingpong = FIELD_GET(REG_PP, v);
+	a->info->region_device_faults = FIELD_GET(REG_DEV, v);
+	a->info->region_cpu_faults = FIELD_GET(REG_CPU, v);
+	a->info->ctx_handle = ctx->id;
 }
 
 /**
@@ -275,6 +279,9 @@ static void svmx_region_update_fn(struct svmx_ctx *ctx, void *arg)
  * @mm: the faulting mm (it may have no context on @sdev)
  * @addr: faulting address
  * @dir: SVMX_DIR_TO_SYSTEM for a CPU fault
+ * @info: out: the region's history after this fault (ping-pong, device
+ *	and CPU faults) and the handle of the context it belongs to; left
+ *	as it is when no context has a history of the region
  *
  * The fault counts against the context that placed the page (which may be
  * bound to a hive peer of @sdev), see svmx_with_placer().
@@ -282,15 +289,17 @@ static void svmx_region_update_fn(struct svmx_ctx *ctx, void *arg)
  * Return: the region's ping-pong count, for the policy.
  */
 u32 svmx_region_fault(struct svmx_device *sdev, struct mm_struct *mm,
-		      unsigned long addr, enum svmx_dir dir)
+		      unsigned long addr, enum svmx_dir dir,
+		      struct svmx_cpu_fault_info *info)
 {
 	struct svmx_region_arg a = {
 		.addr = addr,
 		.op = { .event = SVMX_REGION_FAULT, .dir = dir },
+		.info = info,
 	};
 
 	svmx_with_owner_ctx(sdev, mm, addr, svmx_region_update_fn, &a);
-	return a.pingpong;
+	return info->region_pingpong;
 }
 
 /**

@@ -43,6 +43,12 @@
 	EM(SVMX_REJECT_FOREIGN,	"foreign")			\
 	EM(SVMX_REJECT_DEAD,	"dead")				\
 	EMe(SVMX_REJECT_BUSY,	"busy")
+#define SVMX_PF_NAMES						\
+	EM(SVMX_PF_NO_VMA,	"no_vma")			\
+	EM(SVMX_PF_NOT_ANON,	"not_anon")			\
+	EM(SVMX_PF_NO_READ,	"no_read")			\
+	EM(SVMX_PF_VMA_END,	"vma_end")			\
+	EMe(SVMX_PF_BUDGET,	"budget")
 
 #undef EM
 #undef EMe
@@ -55,6 +61,7 @@ SVMX_DIR_NAMES
 SVMX_EVICT_NAMES
 SVMX_HOOK_NAMES
 SVMX_REJECT_NAMES
+SVMX_PF_NAMES
 
 #undef EM
 #undef EMe
@@ -489,6 +496,13 @@ TRACE_EVENT(svmx_unbind,
 	EM(SVMX_REGION_FAULT,	"fault")			\
 	EMe(SVMX_REGION_MIGRATED, "migrated")
 
+#define SVMX_PF_NAMES						\
+	EM(SVMX_PF_NO_VMA,	"no_vma")			\
+	EM(SVMX_PF_NOT_ANON,	"not_anon")			\
+	EM(SVMX_PF_NO_READ,	"no_read")			\
+	EM(SVMX_PF_VMA_END,	"vma_end")			\
+	EMe(SVMX_PF_BUDGET,	"budget")
+
 #undef EM
 #undef EMe
 #define EM(a, b)	TRACE_DEFINE_ENUM(a);
@@ -560,6 +574,68 @@ TRACE_EVENT(svmx_progress_override,
 		  __print_symbolic(__entry->access, SVMX_ACCESS_NAMES),
 		  __print_symbolic(__entry->placement, SVMX_PLACE_NAMES),
 		  __entry->target, __entry->order)
+);
+
+/* A policy's prefetch range was refused (kept=0) or clipped. */
+TRACE_EVENT(svmx_prefetch_check,
+	TP_PROTO(int dev, unsigned long addr, u64 start, u64 len, u64 kept,
+		 u32 verdict),
+	TP_ARGS(dev, addr, start, len, kept, verdict),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u64, start)
+		__field(u64, len)
+		__field(u64, kept)
+		__field(u32, verdict)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->start = start;
+		__entry->len = len;
+		__entry->kept = kept;
+		__entry->verdict = verdict;
+	),
+	TP_printk("dev=%d addr=0x%lx start=0x%llx len=%llu kept=%llu verdict=%s",
+		  __entry->dev, __entry->addr, __entry->start, __entry->len,
+		  __entry->kept, __print_symbolic(__entry->verdict, SVMX_PF_NAMES))
+);
+
+/* What became of a device fault: the policy's fault_done notification. */
+TRACE_EVENT(svmx_fault_done,
+	TP_PROTO(const struct svmx_fault_done *d),
+	TP_ARGS(d),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(unsigned long, addr)
+		__field(u32, placement)
+		__field(u32, asked_order)
+		__field(int, got_order)
+		__field(u32, overridden)
+		__field(u32, pages)
+		__field(u32, prefetch_pages)
+		__field(u32, refused)
+		__field(u32, clipped)
+	),
+	TP_fast_assign(
+		__entry->dev = d->dev;
+		__entry->addr = d->addr;
+		__entry->placement = d->placement;
+		__entry->asked_order = d->asked_order;
+		__entry->got_order = d->got_order;
+		__entry->overridden = d->overridden;
+		__entry->pages = d->pages_migrated;
+		__entry->prefetch_pages = d->prefetch_pages;
+		__entry->refused = d->prefetch_refused;
+		__entry->clipped = d->prefetch_clipped;
+	),
+	TP_printk("dev=%d addr=0x%lx placement=%s asked_order=%u got_order=%d overridden=%u pages=%u prefetch_pages=%u refused=%u clipped=%u",
+		  __entry->dev, __entry->addr,
+		  __print_symbolic(__entry->placement, SVMX_PLACE_NAMES),
+		  __entry->asked_order, __entry->got_order, __entry->overridden,
+		  __entry->pages, __entry->prefetch_pages, __entry->refused,
+		  __entry->clipped)
 );
 
 /* A write fault met a read-only (copy-on-write shared) device page. */

@@ -16,28 +16,183 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <bpf/btf.h>
+
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "svmx_helpers.h"
 
 #include "bad_sleep.skel.h"
 #include "bad_write.skel.h"
+#include "ctxcopy.skel.h"
 #include "default.skel.h"
+#include "density.skel.h"
 #include "error.skel.h"
 #include "evict.skel.h"
 #include "foreign.skel.h"
 #include "invalid.skel.h"
 #include "notify.skel.h"
+#include "pfcheck.skel.h"
 #include "prefetch.skel.h"
+#include "stride.skel.h"
 #include "sysmem.skel.h"
+#include "thrash.skel.h"
 
 #define MIB		(1UL << 20)
+#ifndef SZ_1M
+#define SZ_1M		MIB
+#endif
 #define POLICY_FILE	SVMX_DEBUGFS "/policy"
 #define BUDGET_FILE	"/sys/module/svmx/parameters/bpf_invalid_budget"
 #define EJECT_POLLS	3000	/* x 10 ms: a generous bound, fails loudly */
 
 /* Values of enum svmx_exit_kind (kernel/svmx_bpf.h). */
 #define EXIT_ERROR	3
+
+/*
+ * The fault side's context layouts as the kernel has them (kernel/svmx.h,
+ * kernel/svmx_bpf.h).  check_layout() compares each against the BTF the
+ * test policies were built with (svmx.ko's), member by member, so that
+ * the byte copies the policies make are read at the right offsets.
+ */
+enum { ACCESS_READ, ACCESS_WRITE, ACCESS_ATOMIC };
+enum { PLACE_MIGRATE, PLACE_REMOTE };
+enum { DIR_TO_DEVICE, DIR_TO_SYSTEM };
+enum { VMA_ANON, VMA_SHARED, VMA_FILE };
+#define MAX_DEVICES	8
+#define REGION_PAGES	512
+
+struct t_residency {
+	uint32_t local, system, unmapped, peer[MAX_DEVICES];
+};
+
+struct t_fault_info {
+	uint32_t dev, access;
+	uint64_t addr, vma_start, vma_end;
+	uint32_t batch_faults, region_pingpong, region_device_faults, region_cpu_faults;
+	uint32_t preferred, accessed_by, read_mostly, hive_mask;
+	uint64_t dev_free_bytes, dev_total_bytes;
+	uint32_t vma_kind;
+	struct t_residency region;
+	int32_t dev_free_order;
+	uint64_t peer_free_bytes[MAX_DEVICES];
+	int32_t peer_free_order[MAX_DEVICES];
+	uint64_t ctx_handle;
+};
+
+struct t_cpu_fault_info {
+	uint32_t dev;
+	uint64_t addr, vma_start, vma_end;
+	uint32_t region_pingpong, access, region_device_faults, region_cpu_faults;
+	uint64_t ctx_handle;
+};
+
+struct t_fault_done {
+	uint32_t dev, access;
+	uint64_t addr, ctx_handle;
+	uint32_t placement, target, asked_order;
+	int32_t got_order;
+	uint32_t overridden, pages_migrated, prefetch_pages, prefetch_refused,
+		 prefetch_clipped;
+	int32_t ret;
+};
+
+struct t_region_info {
+	uint64_t start;
+	uint32_t device_faults, cpu_faults, pingpong, resident_valid;
+	struct t_residency res;
+};
+
+struct t_member {
+	const char *name;
+	size_t off;
+};
+
+#define M(type, f)	{ #f, offsetof(type, f) }
+
+static const struct t_member fault_info_members[] = {
+	M(struct t_fault_info, dev), M(struct t_fault_info, access),
+	M(struct t_fault_info, addr), M(struct t_fault_info, vma_start),
+	M(struct t_fault_info, vma_end), M(struct t_fault_info, batch_faults),
+	M(struct t_fault_info, region_pingpong),
+	M(struct t_fault_info, region_device_faults),
+	M(struct t_fault_info, region_cpu_faults), M(struct t_fault_info, preferred),
+	M(struct t_fault_info, accessed_by), M(struct t_fault_info, read_mostly),
+	M(struct t_fault_info, hive_mask), M(struct t_fault_info, dev_free_bytes),
+	M(struct t_fault_info, dev_total_bytes), M(struct t_fault_info, vma_kind),
+	M(struct t_fault_info, region), M(struct t_fault_info, dev_free_order),
+	M(struct t_fault_info, peer_free_bytes),
+	M(struct t_fault_info, peer_free_order), M(struct t_fault_info, ctx_handle),
+	{ NULL, sizeof(struct t_fault_info) },
+};
+
+static const struct t_member cpu_fault_info_members[] = {
+	M(struct t_cpu_fault_info, dev), M(struct t_cpu_fault_info, addr),
+	M(struct t_cpu_fault_info, vma_start), M(struct t_cpu_fault_info, vma_end),
+	M(struct t_cpu_fault_info, region_pingpong), M(struct t_cpu_fault_info, access),
+	M(struct t_cpu_fault_info, region_device_faults),
+	M(struct t_cpu_fault_info, region_cpu_faults),
+	M(struct t_cpu_fault_info, ctx_handle),
+	{ NULL, sizeof(struct t_cpu_fault_info) },
+};
+
+static const struct t_member fault_done_members[] = {
+	M(struct t_fault_done, dev), M(struct t_fault_done, access),
+	M(struct t_fault_done, addr), M(struct t_fault_done, ctx_handle),
+	M(struct t_fault_done, placement), M(struct t_fault_done, target),
+	M(struct t_fault_done, asked_order), M(struct t_fault_done, got_order),
+	M(struct t_fault_done, overridden), M(struct t_fault_done, pages_migrated),
+	M(struct t_fault_done, prefetch_pages), M(struct t_fault_done, prefetch_refused),
+	M(struct t_fault_done, prefetch_clipped), M(struct t_fault_done, ret),
+	{ NULL, sizeof(struct t_fault_done) },
+};
+
+static const struct t_member residency_members[] = {
+	M(struct t_residency, local), M(struct t_residency, system),
+	M(struct t_residency, unmapped), M(struct t_residency, peer),
+	{ NULL, sizeof(struct t_residency) },
+};
+
+static const struct t_member region_info_members[] = {
+	M(struct t_region_info, start), M(struct t_region_info, device_faults),
+	M(struct t_region_info, cpu_faults), M(struct t_region_info, pingpong),
+	M(struct t_region_info, resident_valid), M(struct t_region_info, res),
+	{ NULL, sizeof(struct t_region_info) },
+};
+
+/*
+ * Mismatches between @want (its NULL-named entry: the size) and struct
+ * @name in @btf; members the test does not know may follow.
+ */
+static int check_layout(struct __test_metadata *_metadata, const struct btf *btf,
+			const char *name, const struct t_member *want)
+{
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT), bad = 0, i, j;
+	const struct btf_type *t;
+
+	if (id < 0) {
+		TH_LOG("struct %s not in the policy's BTF", name);
+		return 1;
+	}
+	t = btf__type_by_id(btf, id);
+	for (i = 0; want[i].name; i++) {
+		const struct btf_member *m = btf_members(t);
+
+		for (j = 0; j < btf_vlen(t); j++, m++)
+			if (!strcmp(btf__name_by_offset(btf, m->name_off), want[i].name))
+				break;
+		if (j == btf_vlen(t) || btf_member_bit_offset(t, j) / 8 != want[i].off) {
+			TH_LOG("%s.%s: not at offset %zu", name, want[i].name, want[i].off);
+			bad++;
+		}
+	}
+	/* Containers grow at their end: what the test knows is a prefix. */
+	if (t->size < want[i].off) {
+		TH_LOG("struct %s: %u bytes, the test knows %zu", name, t->size, want[i].off);
+		bad++;
+	}
+	return bad;
+}
 
 static int read_file(const char *path, char *buf, size_t len)
 {
@@ -130,6 +285,21 @@ FIXTURE_TEARDOWN(bpf)
 		close(self->fd);
 }
 
+/* Occurrences of @what in @s. */
+static int count_str(const char *s, const char *what)
+{
+	int n = 0;
+
+	while (s && (s = strstr(s, what))) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/* Where the last workload() mapped its memory (its trace is relative to it). */
+static uintptr_t workload_base;
+
 /*
  * The deterministic workload: @size bytes, 2 MiB aligned, filled by the
  * CPU with pattern @seed, read by the device (checked), half rewritten by
@@ -145,6 +315,7 @@ static void workload(struct __test_metadata *_metadata, int fd, size_t size,
 
 	memset(cnt, 0, sizeof(*cnt));
 	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	workload_base = (uintptr_t)mem;
 	buf = malloc(size);
 	ASSERT_NE(NULL, mem);
 	ASSERT_NE(NULL, buf);
@@ -235,20 +406,74 @@ TEST_F(bpf, left_out_callback_counts_nothing)
 	munmap(mem, size);
 }
 
-/* The BPF twin of the default decides exactly as the built-in one. */
+/*
+ * The svmx:svmx_policy lines of the trace buffer, one per decision, with
+ * what differs between two identical runs taken out: the task, CPU and
+ * time prefix, the policy's name, and the memory's address (an address in
+ * [@base, @base + @size) becomes its offset).  NULL when tracefs cannot
+ * be read.
+ */
+static char *policy_decisions(uintptr_t base, size_t size)
+{
+	char *trace = svmx_read_trace(), *out, *o, *line, *save = NULL;
+	size_t cap;
+
+	if (!trace)
+		return NULL;
+	cap = strlen(trace) + 1;
+	out = calloc(1, cap);
+	o = out;
+	for (line = strtok_r(trace, "\n", &save); out && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p = strstr(line, "svmx_policy: "), *pol, *addr, *rest;
+		unsigned long a;
+
+		if (!p)
+			continue;
+		p += strlen("svmx_policy: ");
+		pol = strstr(p, " policy=");
+		addr = strstr(p, " addr=0x");
+		if (!pol || !addr || addr < pol)
+			continue;
+		a = strtoul(addr + strlen(" addr=0x"), &rest, 16);
+		if (a >= base && a < base + size)
+			a -= base;
+		o += sprintf(o, "%.*s addr=+0x%lx%s\n", (int)(pol - p), p, a, rest);
+	}
+	free(trace);
+	return out;
+}
+
+/*
+ * The BPF twin of the default decides exactly as the built-in one: the
+ * same counters, and the same trace of decisions (svmx:svmx_policy, the
+ * policy's name taken out).
+ */
 TEST_F(bpf, default_twin_same_counters)
 {
+	const char *enable = TRACEFS "/events/svmx/svmx_policy/enable";
 	size_t size = 8 * MIB;
 	struct svmx_counters builtin, twin;
+	char *builtin_trace = NULL, *twin_trace = NULL;
 	struct pol_default *skel;
 	struct bpf_link *link;
+	bool tracing;
 
+	tracing = !svmx_write_file(TRACEFS "/trace", "") && !write_file(enable, "1");
 	workload(_metadata, self->fd, size, 3, &builtin, NULL);
+	if (tracing)
+		builtin_trace = policy_decisions(workload_base, size);
 	skel = pol_default__open_and_load();
 	ASSERT_NE(NULL, skel);
 	link = bpf_map__attach_struct_ops(skel->maps.default_ops);
 	ASSERT_NE(NULL, link);
+	if (tracing)
+		ASSERT_EQ(0, svmx_write_file(TRACEFS "/trace", ""));
 	workload(_metadata, self->fd, size, 3, &twin, NULL);
+	if (tracing) {
+		twin_trace = policy_decisions(workload_base, size);
+		write_file(enable, "0");
+	}
 	EXPECT_LT(0, report_value("  fault", "calls"));
 	EXPECT_EQ(0, report_value("  fault", "invalid"));
 	bpf_link__destroy(link);
@@ -268,6 +493,16 @@ TEST_F(bpf, default_twin_same_counters)
 		SVMX_LOG_COUNTERS("built-in", &builtin);
 		SVMX_LOG_COUNTERS("twin", &twin);
 	}
+	if (!tracing)
+		SKIP(return, "no tracefs: decisions not compared");
+	ASSERT_NE(NULL, builtin_trace);
+	ASSERT_NE(NULL, twin_trace);
+	/* A fault per 2 MiB chunk, and the CPU faults that bring chunks back. */
+	EXPECT_LE(4, count_str(builtin_trace, "hook=fault "));
+	EXPECT_LT(0, count_str(builtin_trace, "hook=cpu_fault "));
+	EXPECT_STREQ(builtin_trace, twin_trace);
+	free(builtin_trace);
+	free(twin_trace);
 }
 
 /* Invalid answers: the default's answer is used, each one is counted. */
@@ -1118,6 +1353,711 @@ TEST_F(bpf, loader_pin_outlives_loader)
 	EXPECT_NE(NULL, strstr(policy_report(), "attached default state=active"));
 	ASSERT_EQ(0, unlink(pin));
 	EXPECT_TRUE(wait_report("attached none")) TH_LOG("%s", policy_report());
+}
+
+/* ---------------------------------------------------------------------
+ * The fault side of the interface: contexts, notifications, kfunc
+ */
+
+#define LOC_NONE	0xfffffffdu	/* kernel/svmx.h SVMX_LOC_NONE */
+
+/* Copy slot @i of a byte array the test policy filled into *@dst. */
+#define SLOT(arr, i, dst)	memcpy((dst), (arr)[i], sizeof(*(dst)))
+
+static void expect_free_fields(struct __test_metadata *_metadata,
+			       const struct t_fault_info *f)
+{
+	int i;
+
+	EXPECT_EQ(f->dev_free_bytes, f->peer_free_bytes[f->dev]);
+	EXPECT_EQ(f->dev_free_order, f->peer_free_order[f->dev]);
+	for (i = 0; i < MAX_DEVICES; i++) {
+		if (i == (int)f->dev)
+			continue;
+		if (f->hive_mask & (1u << i)) {
+			EXPECT_LT(0, f->peer_free_bytes[i]) TH_LOG("peer %d", i);
+			EXPECT_LE(0, f->peer_free_order[i]) TH_LOG("peer %d", i);
+		} else {
+			EXPECT_EQ(0, f->peer_free_bytes[i]) TH_LOG("device %d", i);
+			EXPECT_EQ(-1, f->peer_free_order[i]) TH_LOG("device %d", i);
+		}
+	}
+}
+
+static void expect_residency(struct __test_metadata *_metadata,
+			     const struct t_residency *r, uint32_t local,
+			     uint32_t system, const char *what)
+{
+	int i;
+
+	EXPECT_EQ(local, r->local) TH_LOG("%s", what);
+	EXPECT_EQ(system, r->system) TH_LOG("%s", what);
+	EXPECT_EQ(REGION_PAGES - local - system, r->unmapped) TH_LOG("%s", what);
+	for (i = 0; i < MAX_DEVICES; i++)
+		EXPECT_EQ(0, r->peer[i]) TH_LOG("%s: peer %d", what, i);
+}
+
+/*
+ * Every field of the fault, cpu_fault and fault_done contexts, and
+ * svmx_bpf_region_info(), is what the kernel did: five device faults and
+ * two CPU faults on two 2 MiB regions, each copied by the test policy.
+ */
+TEST_F(bpf, fault_ctx_fields_match_kernel)
+{
+	size_t ps = self->ps, size = 4 * MIB;
+	uint64_t word, val = 0x5eed5eed, free0, total, copy0;
+	struct t_cpu_fault_info ci[2];
+	struct t_fault_info fi[5];
+	struct t_fault_done fd[5];
+	struct t_region_info ri;
+	struct svmx_stats st0, st1;
+	struct pol_ctxcopy *skel;
+	struct bpf_link *link;
+	const struct btf *btf;
+	char *mem, *want;
+	int i;
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	want = malloc(size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, want);
+	svmx_pat_fill(mem, size, 21);
+	svmx_pat_fill(want, size, 21);
+	skel = pol_ctxcopy__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->order = 4;
+	skel->rodata->remote_from = (uintptr_t)mem + SZ_2M;
+	skel->rodata->remote_to = (uintptr_t)mem + size;
+	ASSERT_EQ(0, pol_ctxcopy__load(skel));
+	btf = bpf_object__btf(skel->obj);
+	ASSERT_NE(NULL, btf);
+	EXPECT_EQ(0, check_layout(_metadata, btf, "svmx_fault_info", fault_info_members));
+	EXPECT_EQ(0, check_layout(_metadata, btf, "svmx_residency", residency_members));
+	EXPECT_EQ(0, check_layout(_metadata, btf, "svmx_cpu_fault_info",
+				  cpu_fault_info_members));
+	EXPECT_EQ(0, check_layout(_metadata, btf, "svmx_fault_done", fault_done_members));
+	EXPECT_EQ(0, check_layout(_metadata, btf, "svmx_region_info", region_info_members));
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st0));
+	total = st0.mem_bytes;
+	free0 = st0.mem_bytes - st0.mem_used_bytes;
+	link = bpf_map__attach_struct_ops(skel->maps.ctxcopy_ops);
+	ASSERT_NE(NULL, link);
+
+	/* F0: device read of region 0, page 0: 16 pages migrate. */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem, 8, &word), NULL));
+	EXPECT_EQ(svmx_pat(21, 0), word);
+	/* F1: device write of region 1, page 3: mapped remotely (the knob). */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_write(mem + SZ_2M + 3 * ps, 8, &val),
+				NULL));
+	memcpy(want + SZ_2M + 3 * ps, &val, 8);
+	/* F2: device read of region 1, page 100: remote again. */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + SZ_2M + 100 * ps, 8, &word),
+				NULL));
+	EXPECT_EQ(svmx_pat(21, (SZ_2M + 100 * ps) / 8), word);
+	/* F3: device read of region 0, page 20: 16 more pages migrate. */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + 20 * ps, 8, &word), NULL));
+	EXPECT_EQ(svmx_pat(21, 20 * ps / 8), word);
+	/* C0: CPU write of region 0, page 5: the region comes back. */
+	*(volatile uint64_t *)(mem + 5 * ps) = val;
+	memcpy(want + 5 * ps, &val, 8);
+	/* F4: device read of region 0, page 0 again; C1: CPU read of it. */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem, 8, &word), NULL));
+	EXPECT_EQ(svmx_pat(21, 0), word);
+	EXPECT_EQ(svmx_pat(21, 0), *(volatile uint64_t *)mem);
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st1));
+	bpf_link__destroy(link);
+
+	ASSERT_EQ(5, skel->bss->nr_faults);
+	ASSERT_EQ(2, skel->bss->nr_cpu);
+	ASSERT_EQ(5, skel->bss->nr_done);
+	for (i = 0; i < 5; i++) {
+		SLOT(skel->bss->fault_raw, i, &fi[i]);
+		SLOT(skel->bss->done_raw, i, &fd[i]);
+		EXPECT_EQ(0, fi[i].dev);
+		EXPECT_EQ((uintptr_t)mem, fi[i].vma_start);
+		EXPECT_EQ((uintptr_t)mem + size, fi[i].vma_end);
+		EXPECT_EQ(1, fi[i].batch_faults);
+		EXPECT_EQ(LOC_NONE, fi[i].preferred);
+		EXPECT_EQ(0, fi[i].accessed_by);
+		EXPECT_EQ(0, fi[i].read_mostly);
+		EXPECT_EQ(total, fi[i].dev_total_bytes);
+		EXPECT_EQ(VMA_ANON, fi[i].vma_kind);
+		EXPECT_NE(0, fi[i].ctx_handle);
+		EXPECT_EQ(fi[0].ctx_handle, fi[i].ctx_handle);
+		expect_free_fields(_metadata, &fi[i]);
+		if (!st0.mem_used_bytes)	/* an empty device has a free 2 MiB */
+			EXPECT_EQ(9, fi[i].dev_free_order) TH_LOG("fault %d", i);
+		EXPECT_EQ(-ENOENT, skel->bss->bogus_ret[i]);
+		EXPECT_EQ(0, skel->bss->rinfo_ret[i]);
+		/* fault_done: the same fault, what became of it */
+		EXPECT_EQ(0, fd[i].dev);
+		EXPECT_EQ(fi[i].addr, fd[i].addr);
+		EXPECT_EQ(fi[i].access, fd[i].access);
+		EXPECT_EQ(fi[i].ctx_handle, fd[i].ctx_handle);
+		EXPECT_EQ(4, fd[i].asked_order);
+		EXPECT_EQ(0, fd[i].overridden);
+		EXPECT_EQ(0, fd[i].prefetch_pages);
+		EXPECT_EQ(0, fd[i].prefetch_refused);
+		EXPECT_EQ(0, fd[i].prefetch_clipped);
+		EXPECT_EQ(0, fd[i].ret);
+	}
+	/* Addresses, access types, history, residency, free memory. */
+	EXPECT_EQ((uintptr_t)mem, fi[0].addr);
+	EXPECT_EQ(ACCESS_READ, fi[0].access);
+	EXPECT_EQ(0, fi[0].region_device_faults);
+	expect_residency(_metadata, &fi[0].region, 0, 0, "F0");
+	EXPECT_EQ(free0, fi[0].dev_free_bytes);
+
+	EXPECT_EQ((uintptr_t)mem + SZ_2M + 3 * ps, fi[1].addr);
+	EXPECT_EQ(ACCESS_WRITE, fi[1].access);
+	EXPECT_EQ(0, fi[1].region_device_faults);
+	expect_residency(_metadata, &fi[1].region, 0, 0, "F1");
+	EXPECT_EQ(free0 - 16 * ps, fi[1].dev_free_bytes);
+
+	EXPECT_EQ((uintptr_t)mem + SZ_2M + 100 * ps, fi[2].addr);
+	EXPECT_EQ(ACCESS_READ, fi[2].access);
+	EXPECT_EQ(1, fi[2].region_device_faults);
+	expect_residency(_metadata, &fi[2].region, 0, 16, "F2");
+
+	EXPECT_EQ((uintptr_t)mem + 20 * ps, fi[3].addr);
+	EXPECT_EQ(1, fi[3].region_device_faults);
+	EXPECT_EQ(0, fi[3].region_cpu_faults);
+	EXPECT_EQ(0, fi[3].region_pingpong);
+	expect_residency(_metadata, &fi[3].region, 16, 0, "F3");
+	EXPECT_EQ(free0 - 16 * ps, fi[3].dev_free_bytes);
+
+	EXPECT_EQ((uintptr_t)mem, fi[4].addr);
+	EXPECT_EQ(2, fi[4].region_device_faults);
+	EXPECT_EQ(1, fi[4].region_cpu_faults);
+	EXPECT_EQ(1, fi[4].region_pingpong);
+	expect_residency(_metadata, &fi[4].region, 0, 0, "F4");
+	EXPECT_EQ(free0, fi[4].dev_free_bytes);
+
+	/* svmx_bpf_region_info() agrees with the fault context. */
+	for (i = 0; i < 5; i++) {
+		SLOT(skel->bss->rinfo_raw, i, &ri);
+		EXPECT_EQ(fi[i].addr & ~(uint64_t)(SZ_2M - 1), ri.start);
+		EXPECT_EQ(fi[i].region_device_faults, ri.device_faults);
+		EXPECT_EQ(fi[i].region_cpu_faults, ri.cpu_faults);
+		EXPECT_EQ(fi[i].region_pingpong, ri.pingpong);
+		EXPECT_EQ(1, ri.resident_valid);
+		EXPECT_EQ(0, memcmp(&ri.res, &fi[i].region, sizeof(ri.res)))
+			TH_LOG("fault %d", i);
+	}
+
+	/* fault_done: placement and the chunk each fault got. */
+	EXPECT_EQ(PLACE_MIGRATE, fd[0].placement);
+	EXPECT_EQ(4, fd[0].got_order);
+	EXPECT_EQ(16, fd[0].pages_migrated);
+	for (i = 1; i <= 2; i++) {
+		EXPECT_EQ(PLACE_REMOTE, fd[i].placement);
+		EXPECT_EQ(-1, fd[i].got_order);
+		EXPECT_EQ(0, fd[i].pages_migrated);
+	}
+	for (i = 3; i <= 4; i++) {
+		EXPECT_EQ(PLACE_MIGRATE, fd[i].placement);
+		EXPECT_EQ(4, fd[i].got_order);
+		EXPECT_EQ(16, fd[i].pages_migrated);
+	}
+
+	/* cpu_fault: access type and the region's history. */
+	SLOT(skel->bss->cpu_raw, 0, &ci[0]);
+	SLOT(skel->bss->cpu_raw, 1, &ci[1]);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, ci[i].dev);
+		EXPECT_EQ((uintptr_t)mem, ci[i].vma_start);
+		EXPECT_EQ((uintptr_t)mem + size, ci[i].vma_end);
+		EXPECT_EQ(fi[0].ctx_handle, ci[i].ctx_handle);
+	}
+	EXPECT_EQ((uintptr_t)mem + 5 * ps, ci[0].addr);
+	EXPECT_EQ(ACCESS_WRITE, ci[0].access);
+	EXPECT_EQ(2, ci[0].region_device_faults);
+	EXPECT_EQ(1, ci[0].region_cpu_faults);
+	EXPECT_EQ(0, ci[0].region_pingpong);
+	EXPECT_EQ((uintptr_t)mem, ci[1].addr);
+	EXPECT_EQ(ACCESS_READ, ci[1].access);
+	EXPECT_EQ(3, ci[1].region_device_faults);
+	EXPECT_EQ(2, ci[1].region_cpu_faults);
+	EXPECT_EQ(2, ci[1].region_pingpong);
+
+	/* migrate_done adds up to the binding's counters. */
+	EXPECT_EQ(48, skel->bss->mig_pages[DIR_TO_DEVICE]);
+	EXPECT_EQ(st1.ctx.pages_to_device - st0.ctx.pages_to_device,
+		  skel->bss->mig_pages[DIR_TO_DEVICE]);
+	EXPECT_EQ(st1.ctx.pages_to_system - st0.ctx.pages_to_system,
+		  skel->bss->mig_pages[DIR_TO_SYSTEM]);
+	EXPECT_EQ(st1.ctx.bytes_to_device - st0.ctx.bytes_to_device,
+		  skel->bss->mig_bytes[DIR_TO_DEVICE]);
+	EXPECT_EQ(st1.ctx.bytes_to_system - st0.ctx.bytes_to_system,
+		  skel->bss->mig_bytes[DIR_TO_SYSTEM]);
+	copy0 = skel->bss->mig_copy_cmds[0] + skel->bss->mig_copy_cmds[1];
+	EXPECT_EQ(st1.ctx.copy_cmds - st0.ctx.copy_cmds, copy0);
+	EXPECT_LT(0, skel->bss->mig_ns[DIR_TO_DEVICE]);
+	EXPECT_EQ(0, memcmp(want, mem, size));
+	pol_ctxcopy__destroy(skel);
+	munmap(mem, size);
+	free(want);
+}
+
+/* Fault injection (kernel/svmx_devmem.c), confined to this thread. */
+static int fail_knob(const char *attr, const char *knob, long val)
+{
+	char path[160], v[32];
+
+	snprintf(path, sizeof(path), SVMX_DEBUGFS "/%s/%s", attr, knob);
+	snprintf(v, sizeof(v), "%ld", val);
+	return write_file(path, v);
+}
+
+static int fail_arm(const char *attr, long times)
+{
+	char path[160];
+	int ret;
+
+	snprintf(path, sizeof(path), SVMX_DEBUGFS "/%s/task-filter", attr);
+	ret = write_file(path, "Y");
+	ret = ret ?: fail_knob(attr, "verbose", 0);
+	ret = ret ?: fail_knob(attr, "interval", 1);
+	ret = ret ?: fail_knob(attr, "space", 0);
+	ret = ret ?: fail_knob(attr, "times", times);
+	return ret ?: fail_knob(attr, "probability", 100);
+}
+
+static void fail_disarm(const char *attr)
+{
+	fail_knob(attr, "probability", 0);
+	fail_knob(attr, "times", 1);
+}
+
+/*
+ * The chunk fallback ladder reports to the policy: with the first k
+ * block reservations failing, a 2 MiB fault gets 64 KiB, one page, or
+ * nothing (mapped in place), and fault_done says which.
+ */
+TEST_F(bpf, fault_done_reports_ladder)
+{
+	static const int want_order[] = { 9, 4, 0, -1 };
+	static const uint32_t want_pages[] = { 512, 16, 1, 0 };
+	size_t size = 8 * MIB;
+	struct pol_ctxcopy *skel;
+	struct t_fault_done fd;
+	struct bpf_link *link;
+	uint64_t word;
+	char *mem;
+	int k;
+
+	if (access(SVMX_DEBUGFS "/fail_block_alloc/probability", W_OK))
+		SKIP(return, "no svmx fault-injection attributes");
+	ASSERT_EQ(0, write_file("/proc/thread-self/make-it-fail", "1"));
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 22);
+	skel = pol_ctxcopy__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.ctxcopy_ops);
+	ASSERT_NE(NULL, link);
+	for (k = 0; k < 4; k++) {
+		if (k)
+			ASSERT_EQ(0, fail_arm("fail_block_alloc", k));
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + k * SZ_2M, 8, &word),
+					NULL));
+		fail_disarm("fail_block_alloc");
+		EXPECT_EQ(svmx_pat(22, k * SZ_2M / 8), word);
+		ASSERT_EQ(k + 1, skel->bss->nr_done);
+		SLOT(skel->bss->done_raw, k, &fd);
+		EXPECT_EQ((uintptr_t)mem + k * SZ_2M, fd.addr);
+		EXPECT_EQ(PLACE_MIGRATE, fd.placement);
+		EXPECT_EQ(9, fd.asked_order);
+		EXPECT_EQ(want_order[k], fd.got_order) TH_LOG("%d failures", k);
+		EXPECT_EQ(want_pages[k] * 4096 / self->ps, fd.pages_migrated)
+			TH_LOG("%d failures", k);
+		EXPECT_EQ(0, fd.overridden);
+		EXPECT_EQ(0, fd.ret);
+	}
+	write_file("/proc/thread-self/make-it-fail", "0");
+	bpf_link__destroy(link);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 22));
+	pol_ctxcopy__destroy(skel);
+	munmap(mem, size);
+}
+
+/*
+ * On a device with room for one 2 MiB block (guest-suites loads svmx with
+ * mem_mb=2 for this), atomics on three chunks evict each other's chunk
+ * before the first can run: the forward-progress rule maps them in place,
+ * and the policy is told its decision was overridden.
+ */
+TEST_F(bpf, fault_done_reports_override)
+{
+	size_t size = 6 * MIB;
+	struct pol_ctxcopy *skel;
+	struct t_fault_done fd;
+	struct bpf_link *link;
+	struct svmx_stats st;
+	unsigned int i, overridden = 0;
+	char *mem;
+
+	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
+	if (st.mem_bytes != 2 * MIB)
+		SKIP(return, "needs svmx.ko mem_mb=2 (run by guest-suites)");
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	skel = pol_ctxcopy__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.ctxcopy_ops);
+	ASSERT_NE(NULL, link);
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_atomic(mem, 3, 2 * MIB, 5), NULL));
+	bpf_link__destroy(link);
+	for (i = 0; i < skel->bss->nr_done && i < 32; i++) {
+		SLOT(skel->bss->done_raw, i, &fd);
+		if (!fd.overridden)
+			continue;
+		overridden++;
+		EXPECT_EQ(PLACE_REMOTE, fd.placement);
+		EXPECT_EQ(9, fd.asked_order);
+		EXPECT_EQ(-1, fd.got_order);
+		EXPECT_EQ(0, fd.pages_migrated);
+		EXPECT_EQ(ACCESS_ATOMIC, fd.access);
+	}
+	EXPECT_LT(0, overridden) TH_LOG("%u fault_done calls", skel->bss->nr_done);
+	EXPECT_EQ(5, *(uint64_t *)mem);
+	EXPECT_EQ(5, *(uint64_t *)(mem + 2 * MIB));
+	EXPECT_EQ(5, *(uint64_t *)(mem + 4 * MIB));
+	pol_ctxcopy__destroy(skel);
+	munmap(mem, size);
+}
+
+#define PF_BUDGET_FILE	"/sys/module/svmx/parameters/prefetch_budget_kb"
+
+static int trace_event(const char *event, const char *on)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/svmx/%s/enable", event);
+	return write_file(path, on);
+}
+
+/*
+ * One device read at the start of @mem (8 MiB) with the test policy
+ * answering @nr prefetch ranges: the kernel keeps @want_local pages, and
+ * refuses and clips what the trace names.
+ */
+static void pfcheck_run(struct __test_metadata *_metadata, int fd, char *mem,
+			unsigned int nr, const uint64_t *start, const uint64_t *len,
+			unsigned long want_local, const char *const *verdicts)
+{
+	size_t size = 8 * MIB, ps = svmx_page_size();
+	unsigned long n = size / ps;
+	uint8_t *snap = malloc(n);
+	struct pol_pfcheck *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	unsigned int i, refused = 0, clipped = 0;
+	uint64_t word;
+	char *trace;
+
+	ASSERT_NE(NULL, snap);
+	skel = pol_pfcheck__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->nr = nr;
+	for (i = 0; i < nr; i++) {
+		skel->rodata->start[i] = start[i];
+		skel->rodata->len[i] = len[i];
+	}
+	ASSERT_EQ(0, pol_pfcheck__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.pfcheck_ops);
+	ASSERT_NE(NULL, link);
+	ASSERT_EQ(0, svmx_write_file(TRACEFS "/trace", ""));
+	ASSERT_EQ(0, trace_event("svmx_prefetch_check", "1"));
+	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, 8, &word), &c));
+	trace_event("svmx_prefetch_check", "0");
+	EXPECT_EQ(svmx_pat(23, 0), word);
+	EXPECT_EQ(want_local, c.pages_to_device);
+	EXPECT_EQ(0, c.policy_fallbacks);	/* ranges are refused one by one */
+	ASSERT_EQ(0, svmx_snapshot(fd, mem, n, snap, NULL));
+	EXPECT_EQ(want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	trace = svmx_read_trace();
+	ASSERT_NE(NULL, trace);
+	for (i = 0; verdicts[i]; i++) {
+		EXPECT_EQ(1, count_str(trace, verdicts[i])) TH_LOG("%s\n%s", verdicts[i], trace);
+		if (strstr(verdicts[i], "kept=0 "))
+			refused++;
+		else
+			clipped++;
+	}
+	free(trace);
+	EXPECT_EQ(refused, report_value("  prefetch_ranges", "refused"));
+	EXPECT_EQ(clipped, report_value("  prefetch_ranges", "clipped"));
+	EXPECT_EQ(0, report_value("  prefetch", "invalid"));
+	bpf_link__destroy(link);
+	pol_pfcheck__destroy(skel);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 23));
+	free(snap);
+}
+
+/*
+ * Prefetch ranges outside any VMA, in a file mapping, in PROT_NONE memory
+ * and past the per-fault budget are refused; ranges past their VMA's end
+ * or the rest of the budget are clipped; each is counted and traced, and
+ * the good ranges are still prefetched.
+ */
+TEST_F(bpf, prefetch_bad_ranges_refused_and_clipped)
+{
+	char budget[32], *mem, *hole, *file, *none, v1[160], v2[160], v3[160];
+	size_t size = 8 * MIB, ps = self->ps;
+	uint64_t start[4], len[4];
+	const char *verdicts[4] = { v1, v2, v3, NULL };
+	int mfd;
+
+	ASSERT_EQ(0, read_file(PF_BUDGET_FILE, budget, sizeof(budget)));
+	ASSERT_EQ(0, write_file(PF_BUDGET_FILE, "3072"));
+	if (svmx_write_file(TRACEFS "/trace", ""))
+		SKIP(goto out, "no tracefs");
+	/*
+	 * Below mmap_min_addr (64 KiB by default) nothing is ever mapped; an
+	 * address freed by munmap() could be reused by the mappings to come.
+	 */
+	hole = (char *)ps;
+	mfd = memfd_create("svmx_bpf_test", 0);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, ftruncate(mfd, 16 * ps));
+	file = mmap(NULL, 16 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	none = svmx_map_aligned(16 * ps, ps, PROT_NONE);
+	ASSERT_NE(NULL, none);
+
+	/* No VMA, a file, a whole range, then 1 MiB left of the 3 MiB budget. */
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 23);
+	start[0] = (uintptr_t)hole;
+	len[0] = SZ_2M;
+	start[1] = (uintptr_t)file;
+	len[1] = 16 * ps;
+	start[2] = (uintptr_t)mem + SZ_2M;
+	len[2] = SZ_2M;
+	start[3] = (uintptr_t)mem + 2 * SZ_2M;
+	len[3] = SZ_2M;
+	snprintf(v1, sizeof(v1), "start=0x%lx len=2097152 kept=0 verdict=no_vma",
+		 (unsigned long)hole);
+	snprintf(v2, sizeof(v2), "start=0x%lx len=%zu kept=0 verdict=not_anon",
+		 (unsigned long)file, 16 * ps);
+	snprintf(v3, sizeof(v3), "start=0x%lx len=2097152 kept=1048576 verdict=budget",
+		 (unsigned long)mem + 2 * SZ_2M);
+	pfcheck_run(_metadata, self->fd, mem, 4, start, len,
+		    (SZ_2M + SZ_2M + SZ_1M) / ps, verdicts);
+	munmap(mem, size);
+
+	/* Past the VMA's end, the rest of the budget, none left, PROT_NONE. */
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 23);
+	start[0] = (uintptr_t)mem + 7 * SZ_1M;
+	len[0] = SZ_2M;
+	start[1] = (uintptr_t)mem + SZ_2M;
+	len[1] = SZ_2M;
+	start[2] = (uintptr_t)mem + 2 * SZ_2M;
+	len[2] = SZ_2M;
+	start[3] = (uintptr_t)none;
+	len[3] = 16 * ps;
+	snprintf(v1, sizeof(v1), "start=0x%lx len=2097152 kept=1048576 verdict=vma_end",
+		 (unsigned long)mem + 7 * SZ_1M);
+	snprintf(v2, sizeof(v2), "start=0x%lx len=2097152 kept=0 verdict=budget",
+		 (unsigned long)mem + 2 * SZ_2M);
+	snprintf(v3, sizeof(v3), "start=0x%lx len=%zu kept=0 verdict=no_read",
+		 (unsigned long)none, 16 * ps);
+	pfcheck_run(_metadata, self->fd, mem, 4, start, len,
+		    (SZ_2M + SZ_1M + SZ_2M) / ps, verdicts);
+	munmap(mem, size);
+	munmap(file, 16 * ps);
+	munmap(none, 16 * ps);
+	close(mfd);
+out:
+	write_file(PF_BUDGET_FILE, budget);
+}
+
+/*
+ * density: single-page device reads at pages 0, 1, 2, 4, 8 of a region
+ * migrate 1, 1, 2, 4, 8 pages - each time the enclosing power-of-two
+ * region is more than 51% faulted or resident, the migration grows to it.
+ * Pages 0 and 2 of another region do not make {0..3} dense (50%); page 1
+ * then does (75%).  The live threshold of 100% stops the growth.
+ */
+TEST_F(bpf, density_grows_to_dense_region)
+{
+	static const unsigned int r0[] = { 0, 1, 2, 4, 8 }, r0_moved[] = { 1, 1, 2, 4, 8 };
+	static const unsigned int r1[] = { 0, 2, 1, 4 }, r1_moved[] = { 1, 1, 2, 1 };
+	size_t size = 4 * MIB, ps = self->ps;
+	unsigned long n = size / ps, i;
+	uint8_t *snap = malloc(n);
+	struct pol_density *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	uint32_t zero = 0, hundred = 100;
+	uint64_t word;
+	char *mem;
+
+	ASSERT_NE(NULL, snap);
+	if (ps != 4096)
+		SKIP(return, "the expected pages assume 4 KiB pages");
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 24);
+	skel = pol_density__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.density_ops);
+	ASSERT_NE(NULL, link);
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + r0[i] * ps, 8, &word),
+					&c));
+		EXPECT_EQ(svmx_pat(24, r0[i] * ps / 8), word);
+		EXPECT_EQ(r0_moved[i], c.pages_to_device) TH_LOG("page %u", r0[i]);
+		EXPECT_EQ(1, c.faults);
+	}
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	for (i = 0; i < REGION_PAGES; i++)
+		EXPECT_EQ(i < 16, (snap[i] & SVMX_SNAP_LOC_MASK) == SVMX_SNAP_LOCAL)
+			TH_LOG("page %lu", i);
+	for (i = 0; i < 4; i++) {
+		if (i == 3)
+			ASSERT_EQ(0, bpf_map__update_elem(skel->maps.density_cfg, &zero,
+							  sizeof(zero), &hundred,
+							  sizeof(hundred), BPF_ANY));
+		ASSERT_EQ(0, svmx_exec1(self->fd,
+					svmx_op_read(mem + SZ_2M + r1[i] * ps, 8, &word), &c));
+		EXPECT_EQ(r1_moved[i], c.pages_to_device) TH_LOG("page %u", r1[i]);
+	}
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	EXPECT_EQ(16 + 5, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(SVMX_SNAP_LOCAL, snap[REGION_PAGES + i] & SVMX_SNAP_LOC_MASK)
+			TH_LOG("page %lu", i);
+	EXPECT_EQ(1, skel->bss->grown[1]);
+	EXPECT_EQ(2, skel->bss->grown[2]);
+	EXPECT_EQ(1, skel->bss->grown[3]);
+	EXPECT_EQ(1, skel->bss->grown[4]);
+	bpf_link__destroy(link);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 24));
+	pol_density__destroy(skel);
+	munmap(mem, size);
+	free(snap);
+}
+
+/*
+ * stride: device reads of one word every 16 pages, one call each, with
+ * 4 KiB chunks: after two equal distances the policy prefetches the next
+ * two along the stride, so 10 reads fault 5 times and move 11 pages -
+ * exactly the strided pages, one past the last read.
+ */
+TEST_F(bpf, stride_prefetches_ahead)
+{
+	size_t size = 4 * MIB, ps = self->ps;
+	unsigned long n = size / ps, i, faults = 0, moved = 0;
+	uint8_t *snap = malloc(n);
+	struct pol_stride *skel;
+	struct bpf_link *link;
+	struct svmx_counters c;
+	uint64_t word;
+	char *mem;
+
+	ASSERT_NE(NULL, snap);
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	svmx_pat_fill(mem, size, 25);
+	skel = pol_stride__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->fault_order = 0;
+	ASSERT_EQ(0, pol_stride__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.stride_ops);
+	ASSERT_NE(NULL, link);
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem + 16 * i * ps, 8, &word),
+					&c));
+		EXPECT_EQ(svmx_pat(25, 16 * i * ps / 8), word);
+		faults += c.faults;
+		moved += c.pages_to_device;
+	}
+	EXPECT_EQ(5, faults);
+	EXPECT_EQ(11, moved);
+	EXPECT_EQ(6, skel->bss->prefetched_chunks);
+	EXPECT_EQ(3, skel->bss->trusted_faults);
+	EXPECT_EQ(5, report_value("  prefetch", "calls"));
+	EXPECT_EQ(0, report_value("  prefetch", "invalid"));
+	ASSERT_EQ(0, svmx_snapshot(self->fd, mem, n, snap, NULL));
+	for (i = 0; i < 256; i++)
+		EXPECT_EQ(i % 16 == 0 && i <= 160,
+			  (snap[i] & SVMX_SNAP_LOC_MASK) == SVMX_SNAP_LOCAL) TH_LOG("page %lu", i);
+	EXPECT_EQ(11, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	bpf_link__destroy(link);
+	EXPECT_EQ(-1, svmx_pat_check(mem, size, 25));
+	pol_stride__destroy(skel);
+	munmap(mem, size);
+	free(snap);
+}
+
+/*
+ * CPU and device take turns on one 2 MiB region, 8 rounds, data checked
+ * each round.  The built-in default migrates it both ways every round;
+ * thrash (threshold 3; lapse and pin long enough that timing plays no
+ * part) pins it after its third direction change: 2 migrations, then the
+ * device reads system memory remotely (one fault maps it; the CPU's
+ * writes to system pages do not unmap it again).
+ */
+static void pingpong_rounds(struct __test_metadata *_metadata, int fd,
+			    struct svmx_counters *sum)
+{
+	size_t size = SZ_2M;
+	struct svmx_counters c;
+	char *mem, *buf;
+	int r;
+
+	memset(sum, 0, sizeof(*sum));
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(size);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	for (r = 0; r < 8; r++) {
+		svmx_pat_fill(mem, size, 30 + r);	/* CPU writes */
+		ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, size, buf), &c));
+		EXPECT_EQ(-1, svmx_pat_check(buf, size, 30 + r)) TH_LOG("round %d", r);
+		svmx_counters_add(sum, &c);
+	}
+	munmap(mem, size);
+	free(buf);
+}
+
+TEST_F(bpf, thrash_pins_pingpong_region)
+{
+	unsigned long n = SZ_2M / self->ps;
+	struct svmx_counters builtin, pinned;
+	struct pol_thrash *skel;
+	struct bpf_link *link;
+
+	pingpong_rounds(_metadata, self->fd, &builtin);
+	EXPECT_EQ(8 * n, builtin.pages_to_device);
+	EXPECT_EQ(0, builtin.remote_accesses);
+
+	skel = pol_thrash__open();
+	ASSERT_NE(NULL, skel);
+	skel->rodata->lapse_us = 3600ull * 1000000;
+	skel->rodata->pin_ms = 3600ull * 1000;
+	ASSERT_EQ(0, pol_thrash__load(skel));
+	link = bpf_map__attach_struct_ops(skel->maps.thrash_ops);
+	ASSERT_NE(NULL, link);
+	pingpong_rounds(_metadata, self->fd, &pinned);
+	bpf_link__destroy(link);
+	EXPECT_EQ(2 * n, pinned.pages_to_device);
+	EXPECT_EQ(6 * n, pinned.remote_accesses);
+	EXPECT_EQ(1, skel->bss->pins);
+	/* Pinned once; later rounds find the system pages mapped already. */
+	EXPECT_EQ(1, skel->bss->pinned_faults);
+	EXPECT_LT(pinned.pages_to_device, builtin.pages_to_device);
+	if (_metadata->exit_code) {
+		SVMX_LOG_COUNTERS("built-in", &builtin);
+		SVMX_LOG_COUNTERS("thrash", &pinned);
+	}
+	pol_thrash__destroy(skel);
 }
 
 TEST_HARNESS_MAIN

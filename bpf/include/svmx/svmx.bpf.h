@@ -32,6 +32,9 @@
 /* Page size and chunk order of the test kernel (x86-64, 4 KiB pages). */
 #define SVMX_PAGE_SHIFT		12
 #define SVMX_CHUNK_ORDER	(21 - SVMX_PAGE_SHIFT)
+#define SVMX_REGION_SHIFT	21	/* region history and residency: 2 MiB */
+#define SVMX_REGION_PAGES	(1u << (SVMX_REGION_SHIFT - SVMX_PAGE_SHIFT))
+#define SVMX_MAX_PREFETCH	4	/* ranges in a prefetch answer */
 
 /* Sizes of struct svmx_evict_ctx (kernel/svmx.h): #defines, not in BTF. */
 #define SVMX_EVICT_CANDIDATES	32
@@ -79,6 +82,8 @@ struct bpf_list_node *bpf_list_pop_front(struct bpf_list_head *head) __ksym;
 #define bpf_obj_new(type) ((type *)bpf_obj_new_impl(bpf_core_type_id_local(type), NULL))
 #define bpf_obj_drop(kptr) bpf_obj_drop_impl(kptr, NULL)
 #define bpf_list_push_back(head, node) bpf_list_push_back_impl(head, node, NULL, 0)
+int svmx_bpf_region_info(__u64 ctx_handle, __u64 addr,
+			 struct svmx_region_info *info, __u32 info__sz) __ksym __weak;
 
 /*
  * svmx_error("fmt", args...) - eject this policy with a formatted message
@@ -105,7 +110,8 @@ struct bpf_list_node *bpf_list_pop_front(struct bpf_list_head *head) __ksym;
 	    !bpf_ksym_exists(svmx_bpf_evict_candidate) ||			\
 	    !bpf_ksym_exists(svmx_bpf_evict_propose) ||				\
 	    !bpf_ksym_exists(svmx_bpf_block_info) ||				\
-	    !bpf_ksym_exists(svmx_bpf_device_info)) {				\
+	    !bpf_ksym_exists(svmx_bpf_device_info) ||				\
+	    !bpf_ksym_exists(svmx_bpf_region_info)) {				\
 		bpf_printk("svmx: a kfunc of svmx.ko is missing: svmx.ko too old or not loaded"); \
 		___ret = -95; /* EOPNOTSUPP */					\
 	}									\
