@@ -13,6 +13,7 @@
 #ifndef _SVMX_H
 #define _SVMX_H
 
+#include <linux/cgroup.h>
 #include <linux/genalloc.h>
 #include <linux/hmm.h>
 #include <linux/list.h>
@@ -266,6 +267,8 @@ struct svmx_block {
  * @suspend: invalidations in progress; device work waits for zero before
  *	touching the page table again
  * @resume: woken when @suspend drops to zero
+ * @cgroup: the cgroup (v2) of the process that bound the context: its
+ *	policy scope and the per-cgroup totals
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -281,6 +284,7 @@ struct svmx_ctx {
 	struct list_head node;
 	atomic_t suspend;
 	wait_queue_head_t resume;
+	struct svmx_cgroup *cgroup;
 };
 
 #define SVMX_PTE_WRITE	1UL
@@ -334,6 +338,8 @@ static inline struct page *svmx_pte_page(unsigned long pte)
  * @hive_mask: the faulting device's hive (0: none)
  * @dev_free_bytes: free device memory of the faulting device
  * @dev_total_bytes: device memory of the faulting device
+ * @cgroup_id: cgroup (v2) id of the process that bound the faulting
+ *	context, 0 if unknown; it selects the context's policy scope
  */
 struct svmx_fault_info {
 	u32 dev;
@@ -351,6 +357,7 @@ struct svmx_fault_info {
 	u32 hive_mask;
 	u64 dev_free_bytes;
 	u64 dev_total_bytes;
+	u64 cgroup_id;
 };
 
 /**
@@ -385,6 +392,8 @@ struct svmx_prefetch {
  * @vma_start: start of the VMA
  * @vma_end: end of the VMA
  * @region_pingpong: as in struct svmx_fault_info
+ * @cgroup_id: as in struct svmx_fault_info, of the context that placed
+ *	the page (0 if no context of the faulting mm is found)
  */
 struct svmx_cpu_fault_info {
 	u32 dev;
@@ -392,6 +401,7 @@ struct svmx_cpu_fault_info {
 	u64 vma_start;
 	u64 vma_end;
 	u32 region_pingpong;
+	u64 cgroup_id;
 };
 
 /**
@@ -443,11 +453,14 @@ struct svmx_policy_ops {
 	int (*select_victim)(const struct svmx_victim *cand, u32 nr, u32 *pick);
 	/**
 	 * @rejected: the wrapper replaced an answer of this policy by the
-	 * default's.  @hook says which decision; @err is the callback's
-	 * error, or 0 when the answer was out of range.  Called under
-	 * rcu_read_lock(), right after the rejection.  Optional.
+	 * default's.  @hook says which decision; @cgroup_id is the
+	 * decision's (from its info, 0 for the eviction victim), so that a
+	 * policy with several scopes finds the one that answered; @err is
+	 * the callback's error, or 0 when the answer was out of range.
+	 * Called under rcu_read_lock(), right after the rejection.
+	 * Optional.
 	 */
-	void (*rejected)(enum svmx_policy_hook hook, int err);
+	void (*rejected)(enum svmx_policy_hook hook, u64 cgroup_id, int err);
 	/** @name: policy name, shown in traces and stats */
 	const char *name;
 };
@@ -462,6 +475,10 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 			  struct svmx_counters *cnt);
 u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 		       u32 nr, struct svmx_counters *cnt);
+bool svmx_policy_fault_ok(const struct svmx_fault_info *info,
+			  const struct svmx_fault_decision *d);
+bool svmx_policy_prefetch_ok(const struct svmx_prefetch *p);
+bool svmx_policy_cpu_order_ok(u32 order);
 
 /*
  * The files below are listed bottom-up: each calls only those before it
@@ -471,6 +488,40 @@ u32 svmx_policy_victim(struct svmx_device *sdev, const struct svmx_victim *cand,
 /* ---------------------------------------------------------------------
  * Device registry and accounting (svmx_registry.c)
  */
+
+/**
+ * struct svmx_cgroup - the contexts bound from one cgroup (v2), and their
+ *	totals
+ * @id: the cgroup's id (cgroup_id(); the inode number of its directory
+ *	in cgroup2)
+ * @cgrp: the cgroup, referenced while the entry lives
+ * @users: contexts bound from it (svmx_cgroups_lock)
+ * @lock: protects @stats
+ * @stats: totals of every context bound from the cgroup since the first
+ * @rcu: freed after a grace period: policy look-ups walk @cgrp's
+ *	ancestors under RCU
+ *
+ * An entry lives while contexts use it, and after that until its cgroup
+ * is removed, so that the totals of a cgroup outlive its processes.
+ */
+struct svmx_cgroup {
+	u64 id;
+	struct cgroup *cgrp;
+	unsigned int users;
+	spinlock_t lock;		/* protects @stats */
+	struct svmx_counters stats;
+	struct rcu_head rcu;
+};
+
+/*
+ * Whether a cgroup was removed: rmdir takes CSS_ONLINE off its own css at
+ * once (cgroup_is_dead() of kernel/cgroup/cgroup-internal.h, which
+ * modules cannot include); css_is_dying() only concerns controllers.
+ */
+static inline bool svmx_cgroup_removed(const struct cgroup *cgrp)
+{
+	return !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE);
+}
 
 extern unsigned int svmx_nr_devices;
 void svmx_device_register(struct svmx_device *sdev);
@@ -485,6 +536,13 @@ void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *sr
 void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c);
 void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c);
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+struct svmx_cgroup *svmx_cgroup_bind(void);
+void svmx_cgroup_unbind(struct svmx_cgroup *scg);
+struct cgroup *svmx_cgroup_lookup(u64 id);
+void svmx_cgroups_walk(void (*fn)(const struct svmx_cgroup *scg,
+				  const struct svmx_counters *stats, void *arg),
+		       void *arg);
+void svmx_cgroups_fini(void);
 
 static inline u64 svmx_resident_pages(struct svmx_device *sdev)
 {
@@ -507,6 +565,8 @@ void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  struct svmx_counters *cnt);
 void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
 		     unsigned long addr, const struct svmx_counters *c);
+u64 svmx_mm_cgroup_id(struct svmx_device *sdev, struct mm_struct *mm,
+		      unsigned long addr);
 u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
 			 u32 *dev_faults, u32 *cpu_faults);
 int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);

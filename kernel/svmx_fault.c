@@ -249,6 +249,7 @@ static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vm
 	info->dev_free_bytes = svmx_devmem_free_bytes(sdev);
 	info->dev_total_bytes = (u64)sdev->npages << PAGE_SHIFT;
 	svmx_advice_get(ctx, f->addr, info);
+	info->cgroup_id = ctx->cgroup->id;
 }
 
 /**

@@ -571,6 +571,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 		.addr = vmf->address,
 		.vma_start = vma->vm_start,
 		.vma_end = vma->vm_end,
+		.cgroup_id = svmx_mm_cgroup_id(sdev, vma->vm_mm, vmf->address),
 	};
 	/* HMM faults device pages of other owners back for a device: a bounce */
 	bool cpu = !(vmf->flags & FAULT_FLAG_REMOTE);
