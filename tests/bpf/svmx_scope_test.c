@@ -10,9 +10,11 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <linux/capability.h>
 #include <pthread.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1009,6 +1011,46 @@ TEST_F(scope, module_held_and_bpftool_lists)
 	EXPECT_NE(NULL, strstr(scope_block(0, "shadow"), "attached none"));
 	pol_scope__destroy(cg);
 	pol_scope__destroy(sh);
+}
+
+/* build/bpf/NAME next to this binary's build/selftests/. */
+static void build_path(char *buf, size_t len, const char *name)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	exe[n > 0 ? n : 0] = 0;
+	snprintf(buf, len, "%s/../bpf/%s", dirname(exe), name);
+}
+
+/*
+ * svmx-policy-load -c CGROUP -s attaches any policy object as a shadow
+ * policy of a cgroup; a cgroup that does not exist is refused.
+ */
+TEST_F(scope, loader_cgroup_shadow)
+{
+	const char *pin = "/sys/fs/bpf/svmx_scope_test_pin";
+	char loader[PATH_MAX], obj[PATH_MAX], cmd[4 * PATH_MAX];
+	uint64_t id;
+
+	ASSERT_EQ(0, cg_make("svmx_scope_loader", self->cg[0], PATH_MAX, &id));
+	if (access("/sys/fs/bpf", F_OK) || mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL))
+		ASSERT_EQ(EBUSY, errno) TH_LOG("cannot mount bpffs: %s", strerror(errno));
+	build_path(loader, sizeof(loader), "svmx-policy-load");
+	build_path(obj, sizeof(obj), "sysmem.bpf.o");
+	unlink(pin);
+	snprintf(cmd, sizeof(cmd), "%s -p %s -c %s -s %s >/dev/null", loader, pin,
+		 self->cg[0], obj);
+	ASSERT_EQ(0, system(cmd));
+	EXPECT_NE(NULL, strstr(scope_block(id, "shadow"), "attached sysmem state=active"))
+		TH_LOG("%s", scope_block(id, "shadow"));
+	EXPECT_NE(NULL, strstr(scope_block(id, "active"), "attached none"));
+	EXPECT_NE(NULL, strstr(scope_block(0, "shadow"), "attached none"));
+	ASSERT_EQ(0, unlink(pin));
+	EXPECT_TRUE(wait_scope(id, "shadow", "attached none"));
+
+	snprintf(cmd, sizeof(cmd), "%s -c %s/none %s 2>/dev/null", loader, CG_ROOT, obj);
+	EXPECT_NE(0, system(cmd));
 }
 
 TEST_HARNESS_MAIN
