@@ -570,16 +570,17 @@ TEST_F(scope, cgroup_removal_ejects)
 }
 
 /*
- * A shadow policy (sysmem as shadow, and a scope shadow with invalid
- * answers) changes nothing: the same workload gives the same counters and
- * snapshot as without it; its answers are counted and traced next to the
- * default's applied answer.
+ * A shadow policy changes nothing: the same workload gives the same
+ * counters and snapshot as without it; its answers are counted and traced
+ * next to the default's applied answer.  So with sysmem as a cgroup's
+ * shadow, and with a global shadow whose answers are all invalid.
  */
 TEST_F(scope, shadow_changes_nothing_but_traces)
 {
 	static char trace[1 << 16];
 	size_t size = 4 * MIB;
 	unsigned long n = size / self->ps;
+	struct pol_scope *bad;
 	struct pol_sysmem *sh;
 	struct bpf_link *l;
 	struct result base;
@@ -626,6 +627,37 @@ TEST_F(scope, shadow_changes_nothing_but_traces)
 	bpf_link__destroy(l);
 	EXPECT_NE(NULL, strstr(scope_block(id, "shadow"), "last_exit sysmem kind=unregistered"));
 	pol_sysmem__destroy(sh);
+
+	/* A global shadow's invalid answers are counted and traced, not applied. */
+	ASSERT_EQ(0, write_text(BUDGET_FILE, "1000000"));
+	bad = pol_scope__open();
+	ASSERT_NE(NULL, bad);
+	bad->rodata->invalid = true;
+	bad->struct_ops.scope_ops->flags = OPS_SHADOW;
+	scope_rename(bad, "test_shadow_bad");
+	ASSERT_EQ(0, pol_scope__load(bad));
+	l = bpf_map__attach_struct_ops(bad->maps.scope_ops);
+	ASSERT_NE(NULL, l);
+	ASSERT_EQ(0, write_text(SHADOW_EVENT, "1"));
+	ASSERT_EQ(0, write_text(TRACE_DIR "trace", ""));
+	child_read(NULL, size, 9, self->r);
+	write_text(SHADOW_EVENT, "0");
+	ASSERT_EQ(0, self->r->err);
+	EXPECT_EQ(-1, self->r->bad);
+	EXPECT_EQ(base.c.faults, self->r->c.faults);
+	EXPECT_EQ(base.c.pages_to_device, self->r->c.pages_to_device);
+	EXPECT_EQ(base.c.modeled_ns, self->r->c.modeled_ns);
+	EXPECT_EQ(0, self->r->c.policy_fallbacks);
+	calls = value_in(scope_block(0, "shadow"), "  fault", "calls");
+	EXPECT_EQ(2, calls);
+	EXPECT_EQ(calls, value_in(scope_block(0, "shadow"), "  fault", "invalid"));
+	EXPECT_EQ(calls, bad->bss->nr_fault);
+	ASSERT_EQ(0, read_text(TRACE_DIR "trace", trace, sizeof(trace)));
+	EXPECT_NE(NULL, strstr(trace, "policy=test_shadow_bad cgroup="));
+	EXPECT_NE(NULL, strstr(trace, "decision=0 order=42 target=0 fallback=1 applied_decision=0 applied_order=9"))
+		TH_LOG("%.2000s", trace);
+	bpf_link__destroy(l);
+	pol_scope__destroy(bad);
 }
 
 /*
