@@ -763,7 +763,9 @@ TEST_F(scope, budget_window_ejects_restores_scope)
 
 #define SWAP_THREADS	3
 #define SWAP_ROUNDS	40
-#define SWAP_SIZE	(2 * MIB)
+#define SWAP_SIZE	MIB
+
+static unsigned long swap_rounds_done;	/* by all workers, atomic */
 
 struct swap_worker {
 	pthread_t thread;
@@ -777,7 +779,8 @@ struct swap_worker {
 };
 
 /*
- * Round after round: the CPU writes a pattern, the device reads it
+ * Round after round: the pages are dropped (so that the device faults
+ * them all again), the CPU writes a pattern, the device reads it
  * (faulting page by page, decided by whichever policy is attached) and
  * checks it, the device writes another and the CPU checks it.
  */
@@ -797,6 +800,10 @@ static void *swap_worker_fn(void *arg)
 	w->bad = -1;
 	while (!*w->stop || w->rounds < 2) {
 		seed = 1000 * (w->id + 1) + w->rounds;
+		if (madvise(mem, size, MADV_DONTNEED)) {
+			w->err = 4;
+			break;
+		}
 		svmx_pat_fill(mem, size, seed);
 		if (svmx_exec1(w->fd, svmx_op_read(mem, size, buf), &c)) {
 			w->err = 2;
@@ -814,6 +821,7 @@ static void *swap_worker_fn(void *arg)
 		if (w->bad == -1)
 			w->bad = svmx_pat_check(mem, size, seed + 500);
 		w->rounds++;
+		__atomic_fetch_add(&swap_rounds_done, 1, __ATOMIC_RELAXED);
 	}
 	munmap(mem, size);
 	free(buf);
@@ -822,9 +830,10 @@ static void *swap_worker_fn(void *arg)
 
 /*
  * bpf_link__update_map() swaps two policies back and forth while three
- * threads keep the device faulting: no fault is lost or decided by the
- * default, the data stays intact, and the fault calls of every attachment
- * of both policies add up to the faults served.
+ * threads keep the device faulting (at least one round of faults between
+ * two swaps): no fault is lost or decided by the default, the data stays
+ * intact, and the fault calls of every attachment of both policies add up
+ * to the faults served.
  */
 TEST_F(scope, live_swap_under_load)
 {
@@ -852,7 +861,11 @@ TEST_F(scope, live_swap_under_load)
 		ASSERT_EQ(0, pthread_create(&w[i].thread, NULL, swap_worker_fn, &w[i]));
 	}
 	for (i = 0; i < SWAP_ROUNDS; i++) {
-		usleep(2000);
+		unsigned long seen = __atomic_load_n(&swap_rounds_done, __ATOMIC_RELAXED);
+
+		/* Every policy in the loop serves at least one round. */
+		while (__atomic_load_n(&swap_rounds_done, __ATOMIC_RELAXED) == seen)
+			usleep(1000);
 		ASSERT_EQ(0, bpf_link__update_map(link, p[!cur]->maps.scope_ops));
 		/* The old one's exit ran inside the update, with its count. */
 		EXPECT_EQ(EXIT_REPLACED, p[cur]->bss->exit_kind);
@@ -879,6 +892,10 @@ TEST_F(scope, live_swap_under_load)
 	EXPECT_LT(0, p[1]->bss->nr_fault);
 	if (_metadata->exit_code)
 		SVMX_LOG_COUNTERS("swap", &sum);
+	fprintf(stderr, "# %d swaps under %d threads: %llu faults, %llu decided by test_swap_a, %llu by test_swap_b\n",
+		SWAP_ROUNDS, SWAP_THREADS, (unsigned long long)sum.faults,
+		(unsigned long long)p[0]->bss->nr_fault,
+		(unsigned long long)p[1]->bss->nr_fault);
 	close(fd);
 	pol_scope__destroy(p[0]);
 	pol_scope__destroy(p[1]);
