@@ -2,14 +2,18 @@
 /*
  * svmx-policy-load - attach a BPF policy of svmx (a policy object, policy/NAME.bpf.c built).
  *
- *   svmx-policy-load [-v] [-p PIN] POLICY.bpf.o
+ *   svmx-policy-load [-v] [-p PIN] [-c CGROUP] [-s] POLICY.bpf.o
  *
  * Opens and loads the object with libbpf, attaches its struct svmx_ops
  * map as a struct_ops link, and either holds the link until SIGINT or
- * SIGTERM (then detaches: the built-in default decides again) or, with
- * -p, pins it on bpffs and exits; the policy then stays attached until
- * the pin is removed (rm PIN).  Exit status 0 on a clean detach, 1 on
- * error (the message says what failed; -v adds libbpf's log).
+ * SIGTERM (then detaches: the next policy of its scope decides again) or,
+ * with -p, pins it on bpffs and exits; the policy then stays attached
+ * until the pin is removed (rm PIN).  -c attaches it to a cgroup v2 (a
+ * directory under /sys/fs/cgroup, or a cgroup id) instead of globally,
+ * -s as a shadow policy: both set the ops' cgroup_id and flags members,
+ * found by name in the object's BTF, before load.  Exit status 0 on a
+ * clean detach, 1 on error (the message says what failed; -v adds
+ * libbpf's log).
  *
  * It does not use bpftool struct_ops: bpftool 7.5 crashes on struct_ops
  * types that live in a module.
@@ -20,10 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
+
+#define SVMX_OPS_SHADOW	1	/* enum svmx_ops_flags, kernel/svmx_bpf.h */
 
 static volatile sig_atomic_t stop;
 static int verbose;
@@ -42,10 +50,63 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: svmx-policy-load [-v] [-p PIN] POLICY.bpf.o\n"
+	fprintf(f, "usage: svmx-policy-load [-v] [-p PIN] [-c CGROUP] [-s] POLICY.bpf.o\n"
 		"  attach the policy's struct svmx_ops; hold it until SIGINT/SIGTERM,\n"
 		"  or with -p pin the link at PIN (on bpffs) and exit (rm PIN detaches)\n"
+		"  -c  attach to this cgroup v2 (its directory, or its id) instead of globally\n"
+		"  -s  attach as a shadow policy (answers traced and counted, never applied)\n"
 		"  -v  libbpf warnings (-vv: debug log)\n");
+}
+
+/* A cgroup id: digits as they are, else the inode of a cgroup2 directory. */
+static int cgroup_id_of(const char *arg, unsigned long long *id)
+{
+	struct stat st;
+	char *end;
+
+	*id = strtoull(arg, &end, 10);
+	if (*arg && !*end)
+		return 0;
+	if (stat(arg, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}
+
+/*
+ * Set (or with @or, add bits to) the u64 member @name of the struct_ops
+ * map's data before load: the member is found in the object's BTF, so
+ * this works for any policy.
+ */
+static int ops_set(struct bpf_object *obj, struct bpf_map *ops, const char *name,
+		   unsigned long long val, int or)
+{
+	unsigned long long old;
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_type *t;
+	const struct btf_member *m;
+	size_t size;
+	char *data = bpf_map__initial_value(ops, &size);
+	unsigned int i, off;
+
+	t = btf ? btf__type_by_id(btf, bpf_map__btf_value_type_id(ops)) : NULL;
+	if (!t || !data || !btf_is_struct(t))
+		return -EINVAL;
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+		if (strcmp(btf__name_by_offset(btf, m->name_off), name))
+			continue;
+		off = btf_member_bit_offset(t, i) / 8;
+		if (off + sizeof(val) > size)
+			return -EINVAL;
+		memcpy(&old, data + off, sizeof(old));
+		if (or)
+			val |= old;
+		memcpy(data + off, &val, sizeof(val));
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int main(int argc, char **argv)
@@ -55,16 +116,24 @@ int main(int argc, char **argv)
 	sigset_t stop_sigs, old_sigs;
 	struct bpf_object *obj;
 	struct bpf_map *map, *ops = NULL;
-	const char *pin = NULL;
+	const char *pin = NULL, *cgroup = NULL;
+	unsigned long long cgid = 0;
 	int opt, err, ret = 1;
+	int shadow = 0;
 
-	while ((opt = getopt(argc, argv, "vp:h")) != -1) {
+	while ((opt = getopt(argc, argv, "vp:c:sh")) != -1) {
 		switch (opt) {
 		case 'v':
 			verbose++;
 			break;
 		case 'p':
 			pin = optarg;
+			break;
+		case 'c':
+			cgroup = optarg;
+			break;
+		case 's':
+			shadow = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -77,6 +146,14 @@ int main(int argc, char **argv)
 	if (optind != argc - 1) {
 		usage(stderr);
 		return 1;
+	}
+	if (cgroup) {
+		err = cgroup_id_of(cgroup, &cgid);
+		if (err) {
+			fprintf(stderr, "svmx-policy-load: cgroup %s: %s\n", cgroup,
+				strerror(-err));
+			return 1;
+		}
 	}
 	libbpf_set_print(verbose ? print_libbpf : NULL);
 
@@ -98,6 +175,14 @@ int main(int argc, char **argv)
 	}
 	if (!ops) {
 		fprintf(stderr, "svmx-policy-load: %s has no struct_ops map\n", argv[optind]);
+		goto out;
+	}
+	err = cgroup ? ops_set(obj, ops, "cgroup_id", cgid, 0) : 0;
+	if (!err && shadow)
+		err = ops_set(obj, ops, "flags", SVMX_OPS_SHADOW, 1);
+	if (err) {
+		fprintf(stderr, "svmx-policy-load: setting the scope of %s: %s\n",
+			bpf_map__name(ops), strerror(-err));
 		goto out;
 	}
 	err = bpf_object__load(obj);

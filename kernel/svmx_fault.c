@@ -303,6 +303,7 @@ static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vm
 	info->dev_total_bytes = (u64)sdev->npages << PAGE_SHIFT;
 	svmx_advice_get(ctx, f->addr, info);
 	svmx_fault_info_fill_more(ctx, vma, f, info);
+	info->cgroup_id = ctx->cgroup->id;
 }
 
 /**
@@ -512,6 +513,7 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 	fd.access = f->access;
 	fd.addr = f->addr;
 	fd.ctx_handle = ctx->id;
+	fd.cgroup_id = ctx->cgroup->id;
 	fd.placement = d.placement;
 	fd.target = d.target;
 	fd.ret = ret;

@@ -44,6 +44,7 @@
 #endif
 #define POLICY_FILE	SVMX_DEBUGFS "/policy"
 #define BUDGET_FILE	"/sys/module/svmx/parameters/bpf_invalid_budget"
+#define WINDOW_FILE	"/sys/module/svmx/parameters/bpf_invalid_window_ms"
 #define EJECT_POLLS	3000	/* x 10 ms: a generous bound, fails loudly */
 
 /* Values of enum svmx_exit_kind (kernel/svmx_bpf.h). */
@@ -262,6 +263,7 @@ FIXTURE(bpf)
 	int fd;
 	size_t ps;
 	char budget[32];
+	char window[32];
 };
 
 FIXTURE_SETUP(bpf)
@@ -275,12 +277,15 @@ FIXTURE_SETUP(bpf)
 		SKIP(return, "svmx.ko built without BPF policies");
 	ASSERT_NE(NULL, strstr(policy_report(), "attached none"));
 	ASSERT_EQ(0, read_file(BUDGET_FILE, self->budget, sizeof(self->budget)));
+	ASSERT_EQ(0, read_file(WINDOW_FILE, self->window, sizeof(self->window)));
 }
 
 FIXTURE_TEARDOWN(bpf)
 {
 	if (self->budget[0])
 		write_file(BUDGET_FILE, self->budget);
+	if (self->window[0])
+		write_file(WINDOW_FILE, self->window);
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -1136,6 +1141,7 @@ TEST_F(bpf, invalid_budget_ejects)
 	struct svmx_counters c;
 
 	ASSERT_EQ(0, write_file(BUDGET_FILE, "2"));
+	ASSERT_EQ(0, write_file(WINDOW_FILE, "0"));	/* since the attach */
 	skel = pol_invalid__open_and_load();
 	ASSERT_NE(NULL, skel);
 	link = bpf_map__attach_struct_ops(skel->maps.invalid_ops);
