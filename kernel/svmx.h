@@ -491,10 +491,17 @@ struct svmx_prefetch_range {
  * @nr: valid entries in @range, 0..SVMX_MAX_PREFETCH
  * @range: page-aligned [start, start + len) ranges; checked and clipped
  *	by the fault path (svmx_prefetch_check() in svmx_fault.c)
+ * @order: order of the chunks the ranges migrate in, 0..SVMX_CHUNK_ORDER
+ *	(each chunk is clipped to its range); the default's is
+ *	SVMX_CHUNK_ORDER
+ * @target: device the ranges migrate to: the faulting device or a hive
+ *	peer; the default's is the fault's own target
  */
 struct svmx_prefetch {
 	u32 nr;
 	struct svmx_prefetch_range range[SVMX_MAX_PREFETCH];
+	u32 order;
+	u32 target;
 };
 
 /**
@@ -826,7 +833,8 @@ void svmx_policy_install(const struct svmx_policy_ops *ops);
 void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
 		       struct svmx_fault_decision *d, struct svmx_counters *cnt);
 void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
-			  struct svmx_prefetch *p, struct svmx_counters *cnt);
+			  u32 target, struct svmx_prefetch *p,
+			  struct svmx_counters *cnt);
 u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 			  const struct svmx_cpu_fault_info *info,
 			  struct svmx_counters *cnt);
@@ -841,7 +849,8 @@ void svmx_policy_fault_done(const struct svmx_fault_done *done);
 void svmx_policy_migrate_done(const struct svmx_migrate_done *done);
 bool svmx_policy_fault_ok(const struct svmx_fault_info *info,
 			  const struct svmx_fault_decision *d);
-bool svmx_policy_prefetch_ok(const struct svmx_prefetch *p);
+bool svmx_policy_prefetch_ok(const struct svmx_fault_info *info,
+			     const struct svmx_prefetch *p);
 bool svmx_policy_cpu_order_ok(u32 order);
 
 /*

@@ -572,11 +572,12 @@ static int svmx_bpf_prefetch(const struct svmx_fault_info *info,
 	sret = cb(&ctx);
 	svmx_bpf_leave();
 	fallback = svmx_bpf_shadow_count(sh, SVMX_CB_PREFETCH, sret,
-					 svmx_policy_prefetch_ok(&ctx.answer));
-	applied = !ret && svmx_policy_prefetch_ok(p) ? p->nr : def.nr;
+					 svmx_policy_prefetch_ok(info, &ctx.answer));
+	applied = !ret && svmx_policy_prefetch_ok(info, p) ? p->nr : def.nr;
 	trace_svmx_policy_shadow(info->dev, SVMX_HOOK_PREFETCH, sh->ops->name,
-				 info->cgroup_id, info->addr, ctx.answer.nr, 0, 0,
-				 fallback, applied, 0, 0);
+				 info->cgroup_id, info->addr, ctx.answer.nr,
+				 ctx.answer.order, ctx.answer.target, fallback,
+				 applied, p->order, p->target);
 	return ret;
 }
 

@@ -437,7 +437,8 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 	int ret = 0, got;
 	u32 i;
 
-	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
+	svmx_policy_prefetch(ctx->sdev, info, target->id, &p, cnt);
+	target = svmx_device_get(p.target);
 	for (i = 0; i < p.nr && !ret; i++) {
 		struct vm_area_struct *vma;
 		unsigned long addr;
@@ -449,8 +450,8 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 		addr = limit.start;
 		while (addr < limit.end && !ret) {
 			ret = svmx_migrate_chunk(ctx, target, vma, addr,
-						 SVMX_CHUNK_ORDER, &limit, &done,
-						 &got, cnt);
+						 p.order, &limit, &done, &got,
+						 cnt);
 			if (!ret)
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);

@@ -62,10 +62,12 @@ static int svmx_default_fault(const struct svmx_fault_info *info,
 	return 0;
 }
 
+/* Nothing; were there ranges, 2 MiB chunks to the fault's target. */
 static int svmx_default_prefetch(const struct svmx_fault_info *info,
 				 struct svmx_prefetch *p)
 {
 	p->nr = 0;
+	p->order = SVMX_CHUNK_ORDER;
 	return 0;
 }
 
@@ -109,6 +111,13 @@ void svmx_policy_install(const struct svmx_policy_ops *ops)
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_policy_install);
 
+/* A migration target the faulting device reaches: itself or a hive peer. */
+static bool svmx_target_ok(const struct svmx_fault_info *info, u32 target)
+{
+	return target == info->dev ||
+	       (target < svmx_nr_devices && (info->hive_mask & BIT(target)));
+}
+
 /**
  * svmx_policy_fault_ok() - whether a device fault's decision is valid
  * @info: the fault
@@ -127,24 +136,28 @@ bool svmx_policy_fault_ok(const struct svmx_fault_info *info,
 		return false;
 	if (d->order > SVMX_CHUNK_ORDER)
 		return false;
-	if (d->placement == SVMX_PLACE_MIGRATE && d->target != info->dev &&
-	    (d->target >= svmx_nr_devices || !(info->hive_mask & BIT(d->target))))
+	if (d->placement == SVMX_PLACE_MIGRATE && !svmx_target_ok(info, d->target))
 		return false;
 	return true;
 }
 
 /**
  * svmx_policy_prefetch_ok() - whether a prefetch answer is valid
+ * @info: the fault that triggered the prefetch
  * @p: the answer
  *
  * Return: true for at most SVMX_MAX_PREFETCH ranges, each page aligned,
- * non-empty, at most 2 MiB and in user space.
+ * non-empty, at most 2 MiB and in user space, a chunk order up to
+ * SVMX_CHUNK_ORDER, and a target that is the faulting device or a hive
+ * peer.
  */
-bool svmx_policy_prefetch_ok(const struct svmx_prefetch *p)
+bool svmx_policy_prefetch_ok(const struct svmx_fault_info *info,
+			     const struct svmx_prefetch *p)
 {
 	u32 i;
 
-	if (p->nr > SVMX_MAX_PREFETCH)
+	if (p->nr > SVMX_MAX_PREFETCH || p->order > SVMX_CHUNK_ORDER ||
+	    !svmx_target_ok(info, p->target))
 		return false;
 	for (i = 0; i < p->nr; i++)
 		if (svmx_range_check(p->range[i].start, p->range[i].len,
@@ -217,30 +230,37 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_policy_fault);
  * svmx_policy_prefetch() - ranges to migrate ahead of demand
  * @sdev: faulting device
  * @info: the fault that triggered the prefetch
- * @p: the ranges, always valid on return (page aligned, non-empty, no wrap)
+ * @target: the device the fault's own chunk went to: the default's
+ *	prefetch target
+ * @p: the ranges, their chunk order and target device, always valid on
+ *	return (page aligned, non-empty, no wrap; a reachable target)
  * @cnt: counters of the caller
  */
 void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
-			  struct svmx_prefetch *p, struct svmx_counters *cnt)
+			  u32 target, struct svmx_prefetch *p,
+			  struct svmx_counters *cnt)
 {
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
 	int ret = -ENOENT, cb_ret;
 
 	memset(p, 0, sizeof(*p));
+	p->target = target;
 	svmx_default_prefetch(info, p);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->prefetch)
 		ret = ops->prefetch(info, p);
 	cb_ret = ret;
-	if (!ret && !svmx_policy_prefetch_ok(p))
+	if (!ret && !svmx_policy_prefetch_ok(info, p))
 		ret = -EINVAL;
 	if (ret) {
 		fallback = !!ops->prefetch;
 		if (fallback)
 			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH,
 					     info->cgroup_id, cb_ret);
+		memset(p, 0, sizeof(*p));
+		p->target = target;
 		svmx_default_prefetch(info, p);
 	}
 	if (p->nr || fallback)

@@ -536,14 +536,25 @@ TEST_F(bpf, invalid_answers_fall_back)
 	pol_invalid__destroy(skel);
 }
 
+/* Knobs of tests/bpf/prefetch.bpf.c and what a run of it must show. */
+struct prefetch_case {
+	bool misalign;
+	int order, target;		/* -1: the default's */
+	unsigned long want_local;	/* pages on the device after the read */
+	unsigned long want_blocks;	/* device blocks the read made */
+};
+
 /*
  * One device read in the first chunk of 8 MiB: the prefetch policy brings
- * the second chunk too; with misaligned ranges the kernel rejects them and
- * only the fault's chunk moves.
+ * the second chunk too, in blocks of the order it asks; with misaligned
+ * ranges or an unreachable target the kernel rejects the answer and only
+ * the fault's chunk moves.
  */
-static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalign,
-			 unsigned long want_local)
+static void prefetch_run(struct __test_metadata *_metadata, int fd,
+			 const struct prefetch_case *pc)
 {
+	bool invalid = pc->want_local == SZ_2M / svmx_page_size();
+	struct svmx_stats s0, s1;
 	size_t ps = svmx_page_size(), size = 8 * MIB;
 	unsigned long n = size / ps;
 	uint8_t *snap = malloc(n);
@@ -556,7 +567,9 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	ASSERT_NE(NULL, snap);
 	skel = pol_prefetch__open();
 	ASSERT_NE(NULL, skel);
-	skel->rodata->misalign = misalign;
+	skel->rodata->misalign = pc->misalign;
+	skel->rodata->order = pc->order;
+	skel->rodata->target = pc->target;
 	ASSERT_EQ(0, pol_prefetch__load(skel));
 	link = bpf_map__attach_struct_ops(skel->maps.prefetch_ops);
 	ASSERT_NE(NULL, link);
@@ -564,14 +577,17 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, mem);
 	svmx_pat_fill(mem, size, 11);
+	ASSERT_EQ(0, svmx_get_stats(fd, &s0));
 	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, 8, &word), &c));
+	ASSERT_EQ(0, svmx_get_stats(fd, &s1));
 	EXPECT_EQ(svmx_pat(11, 0), word);
-	EXPECT_EQ(want_local, c.pages_to_device);
+	EXPECT_EQ(pc->want_local, c.pages_to_device);
+	EXPECT_EQ(pc->want_blocks, s1.blocks - s0.blocks);
 	ASSERT_EQ(0, svmx_snapshot(fd, mem, n, snap, NULL));
-	EXPECT_EQ(want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	EXPECT_EQ(pc->want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
 	EXPECT_EQ(1, report_value("  prefetch", "calls"));
-	EXPECT_EQ(misalign ? 1 : 0, report_value("  prefetch", "invalid"));
-	EXPECT_EQ(misalign ? 1 : 0, c.policy_fallbacks);
+	EXPECT_EQ(invalid ? 1 : 0, report_value("  prefetch", "invalid"));
+	EXPECT_EQ(invalid ? 1 : 0, c.policy_fallbacks);
 	if (_metadata->exit_code)
 		SVMX_LOG_COUNTERS("prefetch", &c);
 	EXPECT_EQ(-1, svmx_pat_check(mem, size, 11));	/* CPU brings all back */
@@ -581,16 +597,50 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	free(snap);
 }
 
-/* A BPF prefetch answer migrates the range it names. */
+/* A BPF prefetch answer migrates the range it names, in 2 MiB chunks. */
 TEST_F(bpf, prefetch_next_chunk)
 {
-	prefetch_run(_metadata, self->fd, false, 2 * SZ_2M / self->ps);
+	struct prefetch_case pc = { .order = -1, .target = -1,
+				    .want_local = 2 * SZ_2M / self->ps,
+				    .want_blocks = 2 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+}
+
+/* The prefetch's chunk order is the policy's: 64 KiB blocks here. */
+TEST_F(bpf, prefetch_chunk_order_is_policys)
+{
+	struct prefetch_case pc = { .order = 4, .target = -1,
+				    .want_local = 2 * SZ_2M / self->ps,
+				    .want_blocks = 1 + SZ_2M / (16 * self->ps) };
+
+	prefetch_run(_metadata, self->fd, &pc);
 }
 
 /* A misaligned prefetch range is rejected: counted, nothing prefetched. */
 TEST_F(bpf, prefetch_invalid_range_falls_back)
 {
-	prefetch_run(_metadata, self->fd, true, SZ_2M / self->ps);
+	struct prefetch_case pc = { .misalign = true, .order = -1, .target = -1,
+				    .want_local = SZ_2M / self->ps,
+				    .want_blocks = 1 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+}
+
+/*
+ * A prefetch target outside the faulting device's hive (this stage has
+ * no hive) or an order above 2 MiB is rejected like a bad range.
+ */
+TEST_F(bpf, prefetch_unreachable_target_or_order_falls_back)
+{
+	struct prefetch_case pc = { .order = -1, .target = 7, /* no device 7 */
+				    .want_local = SZ_2M / self->ps,
+				    .want_blocks = 1 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+	pc.target = -1;
+	pc.order = 10;
+	prefetch_run(_metadata, self->fd, &pc);
 }
 
 /* ---------------------------------------------------------------------
