@@ -8,14 +8,26 @@
  * map as a struct_ops link, and either holds the link until SIGINT or
  * SIGTERM (then detaches: the built-in default decides again) or, with
  * -p, pins it on bpffs and exits; the policy then stays attached until
- * the pin is removed (rm PIN).  Exit status 0 on a clean detach, 1 on
- * error (the message says what failed; -v adds libbpf's log).
+ * the pin is removed (rm PIN).
+ *
+ * While it holds the link it watches for an ejection: the kernel stops a
+ * policy that calls svmx_bpf_error() or exceeds its invalid-answer budget
+ * but cannot detach its link (6.12), so the loader reads the svmx debugfs
+ * file "policy" once a second, and when its policy is no longer the
+ * active one it prints the exit info, destroys the link and exits with
+ * status 2.  A supervisor (systemd's Restart=on-failure, see
+ * tools/systemd/svmx-policy@.service) then loads it again.
+ *
+ * Exit status: 0 on a clean detach (SIGINT/SIGTERM), 1 on error (the
+ * message says what failed; -v adds libbpf's log), 2 when the policy was
+ * ejected.
  *
  * It does not use bpftool struct_ops: bpftool 7.5 crashes on struct_ops
  * types that live in a module.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +35,13 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-static volatile sig_atomic_t stop;
-static int verbose;
+#define POLICY_FILE	"/sys/kernel/debug/svmx/policy"
+#define EXIT_EJECTED	2
 
-static void on_signal(int sig)
-{
-	stop = 1;
-}
+static int verbose;
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -43,20 +53,76 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: svmx-policy-load [-v] [-p PIN] POLICY.bpf.o\n"
-		"  attach the policy's struct svmx_ops; hold it until SIGINT/SIGTERM,\n"
+		"  attach the policy's struct svmx_ops; hold it until SIGINT/SIGTERM\n"
+		"  (exit 0), or until the kernel ejects it (exit 2, exit info printed),\n"
 		"  or with -p pin the link at PIN (on bpffs) and exit (rm PIN detaches)\n"
 		"  -v  libbpf warnings (-vv: debug log)\n");
 }
 
+/*
+ * The policy's name: the "name" member of its struct svmx_ops map's
+ * initial value, found through the object's BTF.  That is the name the
+ * kernel's policy file shows.
+ */
+static int policy_name(struct bpf_object *obj, struct bpf_map *ops, char *name,
+		       size_t size)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_member *m;
+	const struct btf_type *t;
+	const char *data;
+	size_t vsize;
+	int i;
+
+	data = bpf_map__initial_value(ops, &vsize);
+	t = btf ? btf__type_by_id(btf, bpf_map__btf_value_type_id(ops)) : NULL;
+	if (!data || !t || !btf_is_struct(t))
+		return -ENOENT;
+	for (i = 0, m = btf_members(t); i < btf_vlen(t); i++, m++) {
+		size_t off = btf_member_bit_offset(t, i) / 8;
+
+		if (strcmp(btf__name_by_offset(btf, m->name_off), "name"))
+			continue;
+		if (off >= vsize)
+			return -ENOENT;
+		snprintf(name, size, "%.*s", (int)(vsize - off), data + off);
+		return name[0] ? 0 : -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Is @name still the active policy?  1 yes, 0 no (ejected or gone), -errno
+ * when the kernel's policy file cannot be read.  On 0, @report holds the
+ * file's content (the exit info).
+ */
+static int policy_active(const char *name, char *report, size_t size)
+{
+	char want[128];
+	FILE *f;
+	size_t n;
+
+	f = fopen(POLICY_FILE, "r");
+	if (!f)
+		return -errno;
+	n = fread(report, 1, size - 1, f);
+	report[n] = '\0';
+	fclose(f);
+	snprintf(want, sizeof(want), "attached %s state=active\n", name);
+	return strstr(report, want) != NULL;
+}
+
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct bpf_link *link = NULL;
-	sigset_t stop_sigs, old_sigs;
+	sigset_t stop_sigs;
 	struct bpf_object *obj;
 	struct bpf_map *map, *ops = NULL;
+	struct timespec tick = { .tv_sec = 1 };
+	char name[64], report[4096];
 	const char *pin = NULL;
 	int opt, err, ret = 1;
+	bool watching, stop = false;
 
 	while ((opt = getopt(argc, argv, "vp:h")) != -1) {
 		switch (opt) {
@@ -107,16 +173,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * SIGINT/SIGTERM stay blocked from before the attach until
-	 * sigsuspend(): one sent as soon as the policy shows up (as a test
-	 * does) detaches it cleanly instead of killing the loader.
+	 * SIGINT/SIGTERM stay blocked from before the attach and are taken
+	 * by sigtimedwait(): one sent as soon as the policy shows up (as a
+	 * test does) detaches it cleanly instead of killing the loader.
 	 */
 	sigemptyset(&stop_sigs);
 	sigaddset(&stop_sigs, SIGINT);
 	sigaddset(&stop_sigs, SIGTERM);
-	sigprocmask(SIG_BLOCK, &stop_sigs, &old_sigs);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
 	link = bpf_map__attach_struct_ops(ops);
 	if (!link) {
 		fprintf(stderr, "svmx-policy-load: attach %s: %s\n", bpf_map__name(ops),
@@ -137,8 +201,28 @@ int main(int argc, char **argv)
 	}
 	printf("attached %s; SIGINT or SIGTERM detaches\n", bpf_map__name(ops));
 	fflush(stdout);
-	while (!stop)
-		sigsuspend(&old_sigs);
+	watching = !policy_name(obj, ops, name, sizeof(name));
+	if (!watching)
+		fprintf(stderr, "svmx-policy-load: %s: no policy name in its struct svmx_ops; not watching for an ejection\n",
+			argv[optind]);
+	while (!stop) {
+		if (watching) {
+			err = policy_active(name, report, sizeof(report));
+			if (err == 0) {
+				printf("ejected %s: the kernel stopped policy %s\n%s",
+				       bpf_map__name(ops), name, report);
+				ret = EXIT_EJECTED;
+				goto out;
+			}
+			if (err < 0) {
+				fprintf(stderr, "svmx-policy-load: cannot watch for an ejection: %s: %s\n",
+					POLICY_FILE, strerror(-err));
+				watching = false;
+			}
+		}
+		if (sigtimedwait(&stop_sigs, NULL, watching ? &tick : NULL) > 0)
+			stop = true;
+	}
 	printf("detached %s\n", bpf_map__name(ops));
 	ret = 0;
 out:
