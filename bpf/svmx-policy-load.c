@@ -13,9 +13,9 @@
  * While it holds the link it watches for an ejection: the kernel stops a
  * policy that calls svmx_bpf_error() or exceeds its invalid-answer budget
  * but cannot detach its link (6.12), so the loader reads the svmx debugfs
- * file "policy" once a second, and when its policy is no longer the
- * active one it prints the exit info, destroys the link and exits with
- * status 2.  A supervisor (systemd's Restart=on-failure, see
+ * file "policy" once a second, and when its policy is shown ejected or
+ * no longer shown attached it prints the exit info, destroys the link
+ * and exits with status 2.  A supervisor (systemd's Restart=on-failure, see
  * tools/systemd/svmx-policy@.service) then loads it again.
  *
  * Exit status: 0 on a clean detach (SIGINT/SIGTERM), 1 on error (the
@@ -92,15 +92,17 @@ static int policy_name(struct bpf_object *obj, struct bpf_map *ops, char *name,
 }
 
 /*
- * Is @name still the active policy?  1 yes, 0 no (ejected or gone), -errno
- * when the kernel's policy file cannot be read.  On 0, @report holds the
+ * Is @name still the active policy?  1 yes, 0 no, -errno when the
+ * kernel's policy file cannot be read.  No means a line "attached NAME
+ * ..." that says state=ejected, or no such line at all (the policy is
+ * gone); other fields on the line are ignored.  On 0, @report holds the
  * file's content (the exit info).
  */
 static int policy_active(const char *name, char *report, size_t size)
 {
-	char want[128];
+	size_t n, len = strlen(name);
+	const char *line, *next;
 	FILE *f;
-	size_t n;
 
 	f = fopen(POLICY_FILE, "r");
 	if (!f)
@@ -108,8 +110,18 @@ static int policy_active(const char *name, char *report, size_t size)
 	n = fread(report, 1, size - 1, f);
 	report[n] = '\0';
 	fclose(f);
-	snprintf(want, sizeof(want), "attached %s state=active\n", name);
-	return strstr(report, want) != NULL;
+	for (line = report; *line; line = next) {
+		const char *end = strchrnul(line, '\n'), *ej;
+
+		next = *end ? end + 1 : end;
+		if (end - line < 9 + (long)len || strncmp(line, "attached ", 9) ||
+		    strncmp(line + 9, name, len) ||
+		    (line[9 + len] != ' ' && line + 9 + len != end))
+			continue;
+		ej = strstr(line, " state=ejected");
+		return !(ej && ej < end);
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
