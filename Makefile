@@ -97,7 +97,7 @@ policies: module ## build the BPF policies, their skeletons, svmx-policy-load an
 test: selftests tools policies ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
 
-check: ## host-side static checks only (checkpatch, shell syntax)
+check: ## host-side checks only (checkpatch, kernel-doc, shell syntax, make install, dkms build)
 	$(Q)tests/host-checks $(KSRC)
 
 demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
