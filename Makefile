@@ -87,8 +87,9 @@ selftests: module ## build the in-VM selftests, torture test and fuzzer
 	$(Q)$(MAKE) -C tests/selftests KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/selftests
 	$(Q)$(MAKE) -C tests/torture KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/torture
 
-tools: module ## build the user-space tools (workloads, bench)
+tools: module ## build the user-space tools (workloads, bench) and their tests
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
+	$(Q)$(MAKE) -C tests/tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 
 policies: module ## build the BPF policies, their skeletons, svmx-policy-load and the BPF selftest
 	$(Q)$(MAKE) -C bpf KDIR=$(KDIR) BPFDIR=$(BPFDIR) KSRC=$(KSRC) \
@@ -103,8 +104,9 @@ check: ## host-side checks only (checkpatch, kernel-doc, shell syntax, make inst
 demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
 	$(Q)tools/demo $(KFLAG)
 
-bench: selftests tools ## run the benchmarks in the VM and print the tables
-	$(Q)tools/bench $(KFLAG)
+# BENCH_QUICK=1 fewer rounds and working sets; BENCH_ONLY=migrate,overhead,matrix
+bench: selftests tools policies ## run the benchmarks in the VM and print the tables
+	$(Q)tools/bench $(KFLAG) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 # SEEDS=N passes per program (default 10), or DURATION=SEC per program;
 # SEED=S first seed (default random); OPS=N torture operations per pass;
@@ -178,5 +180,6 @@ help: ## this text
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
 	@echo "make install/uninstall: PREFIX=<dir> (default /usr/local) DESTDIR=<staging root>"
+	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix"
 	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M HIVE=1 FAULTS=P"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svmx-bench: migration throughput of svmx, measured against the upstream
- * test_hmm driver and against an in-kernel copy of the same pages, in one
- * boot of the test VM.  tools/bench boots the VM, loads svmx.ko and
- * test_hmm.ko and runs this program as root.
+ * svmx-bench migrate: migration throughput of svmx, measured against the
+ * upstream test_hmm driver and against an in-kernel copy of the same
+ * pages, in one boot of the test VM.  tools/bench boots the VM, loads
+ * svmx.ko and test_hmm.ko and runs this subcommand as root (it is also
+ * what svmx-bench runs when the first argument is an option).
  *
  * Rows: granularity (2 MiB chunks, single 4 KiB pages) x direction
  * (system -> device, device -> system) x engine:
@@ -49,7 +50,8 @@
 
 #include <uapi/svmx.h>
 
-#include "svmx-tools.h"
+#include "../svmx-tools.h"
+#include "bench.h"
 #include <test_hmm_uapi.h>
 
 #define PAGE_SZ		4096UL
@@ -798,7 +800,7 @@ static int write_json(const struct report *rp, const struct bench *b)
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-"Usage: %s [options]\n"
+"Usage: %s [migrate] [options]\n"
 "Migration throughput of svmx vs test_hmm vs an in-kernel page copy.\n"
 "Run as root with svmx.ko and test_hmm.ko loaded (tools/bench does it).\n"
 "\n"
@@ -880,7 +882,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return ret;
 }
 
-int main(int argc, char **argv)
+int migrate_main(int argc, char **argv)
 {
 	struct report rp;
 	struct bench b;
@@ -889,7 +891,7 @@ int main(int argc, char **argv)
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret) {
-		usage(ret > 0 ? stdout : stderr, argv[0]);
+		usage(ret > 0 ? stdout : stderr, "svmx-bench");
 		return ret > 0 ? 0 : 2;
 	}
 	ret = bench_init(&b, &o);
