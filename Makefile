@@ -10,6 +10,8 @@
 #   SVMX_CACHE=<d> cache for test kernels (default /var/cache/svmx as root,
 #                  else $XDG_CACHE_HOME/svmx)
 #   V=1            show full commands
+#   PREFIX=<dir>   make install: installation prefix (default /usr/local);
+#                  DESTDIR=<dir> stages it under another root (packaging)
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -42,7 +44,7 @@ KERNEL_GOALS := all module selftests tools policies test check demo bench stress
 
 export SVMX_TOP := $(TOP)
 
-.PHONY: $(KERNEL_GOALS) deps kernel clean help
+.PHONY: $(KERNEL_GOALS) deps kernel clean help install uninstall
 
 ifeq ($(CACHED_KERNEL),)
 ifneq ($(SVMX_AFTER_DEPS),1)
@@ -96,7 +98,7 @@ policies: module ## build the BPF policies, their skeletons, svmx-policy-load an
 test: selftests tools policies ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
 
-check: ## host-side static checks only (checkpatch, shell syntax)
+check: ## host-side checks only (checkpatch, kernel-doc, shell syntax, make install, dkms build)
 	$(Q)tests/host-checks $(KSRC)
 
 demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
@@ -126,6 +128,47 @@ kernel: ## build the test kernel into the cache (DEBUG=1: the debug variant)
 	$(Q)$(VM)/deps --no-kernel
 	$(Q)$(VM)/build-kernel $(KFLAG)
 
+# make install: what `make tools policies` built, the bpftrace scripts, the
+# systemd unit and the docs.  Not svmx.ko: build and install that against
+# the running kernel with DKMS (dkms.conf) or `make KDIR=...`.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+POLICYDIR ?= $(LIBDIR)/svmx/policies
+DATADIR ?= $(PREFIX)/share
+BPFTRACEDIR ?= $(DATADIR)/svmx/bpftrace
+DOCDIR ?= $(DATADIR)/doc/svmx
+UNITDIR ?= $(LIBDIR)/systemd/system
+INSTALL_TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
+INSTALL_POLICIES := $(patsubst policy/%.bpf.c,%,$(wildcard policy/*.bpf.c))
+INSTALL_BUILT := $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(BUILD)/bpf/svmx-policy-load \
+	$(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES)))
+UNIT := svmx-policy@.service
+
+install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFIX, DESTDIR)
+	$(Q)missing=$$(for f in $(INSTALL_BUILT); do [ -f $$f ] || echo $${f#$(TOP)/}; done); \
+		if [ -n "$$missing" ]; then echo "svmx: not built: $$missing (make tools policies)" >&2; exit 1; fi
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(POLICYDIR) \
+		$(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	$(Q)install -m 0755 $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(DESTDIR)$(BINDIR)/
+	$(Q)install -m 0755 $(BUILD)/bpf/svmx-policy-load $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0644 $(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) $(DESTDIR)$(POLICYDIR)/
+	$(Q)install -m 0755 tools/bpftrace/*.bt $(DESTDIR)$(BPFTRACEDIR)/
+	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@POLICYDIR@|$(POLICYDIR)|g' \
+		-e 's|@DOCDIR@|$(DOCDIR)|g' tools/systemd/$(UNIT).in >$(BUILD)/$(UNIT)
+	$(Q)install -m 0644 $(BUILD)/$(UNIT) $(DESTDIR)$(UNITDIR)/
+	@echo "svmx: installed under $(DESTDIR)$(PREFIX)"
+
+uninstall: ## remove what make install installed (same PREFIX, DESTDIR)
+	$(Q)rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_TOOLS)) $(DESTDIR)$(SBINDIR)/svmx-policy-load \
+		$(addprefix $(DESTDIR)$(POLICYDIR)/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) \
+		$(addprefix $(DESTDIR)$(BPFTRACEDIR)/,$(notdir $(wildcard tools/bpftrace/*.bt))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) \
+		$(DESTDIR)$(UNITDIR)/$(UNIT)
+	$(Q)rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
 clean: ## remove build output (not the kernel cache)
 	$(Q)kdir=$$(cat kernel/.kdir 2>/dev/null); \
 		if [ -f "$$kdir/Makefile" ]; then $(MAKE) -C "$$kdir" M=$(TOP)/kernel clean >/dev/null; fi
@@ -136,6 +179,7 @@ help: ## this text
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | awk -F'\t' '{printf "  %-10s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
+	@echo "make install/uninstall: PREFIX=<dir> (default /usr/local) DESTDIR=<staging root>"
 	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix"
 	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M HIVE=1 FAULTS=P"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"

@@ -13,6 +13,7 @@
 #ifndef _SVMX_H
 #define _SVMX_H
 
+#include <linux/cgroup.h>
 #include <linux/genalloc.h>
 #include <linux/hmm.h>
 #include <linux/list.h>
@@ -258,6 +259,7 @@ struct svmx_device {
  * @owner: &svmx_ctx.id of the binding whose migration filled the block
  * @addr: virtual address of the chunk the block was filled for, in
  *	@owner's address space
+ * @cgroup_id: cgroup (v2) id of @owner's binding process
  * @published: svmx_block_publish() ran: the policy was told of the block
  *	and is told of its free
  * @rcu: the block is freed after an RCU grace period, so that a policy
@@ -280,6 +282,7 @@ struct svmx_block {
 	u64 accesses;
 	u64 owner;
 	unsigned long addr;
+	u64 cgroup_id;
 	bool published;
 	struct rcu_head rcu;
 };
@@ -307,6 +310,8 @@ struct svmx_block {
  *	module is loaded, never 0 (svmx_ctx_lookup())
  * @rcu: the context is freed after an RCU grace period, so that a policy
  *	callback that looked it up by @id may still read it
+ * @cgroup: the cgroup (v2) of the process that bound the context: its
+ *	policy scope and the per-cgroup totals
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -324,6 +329,7 @@ struct svmx_ctx {
 	wait_queue_head_t resume;
 	u64 id;
 	struct rcu_head rcu;
+	struct svmx_cgroup *cgroup;
 };
 
 #define SVMX_PTE_WRITE	1UL
@@ -427,6 +433,8 @@ struct svmx_residency {
  *	index; -1 outside the hive or when nothing is free
  * @ctx_handle: the binding's handle (&svmx_ctx.id): stable while it is
  *	bound, never reused, never 0; for svmx_bpf_region_info()
+ * @cgroup_id: cgroup (v2) id of the process that bound the faulting
+ *	context, 0 if unknown; it selects the context's policy scope
  */
 struct svmx_fault_info {
 	u32 dev;
@@ -450,6 +458,7 @@ struct svmx_fault_info {
 	u64 peer_free_bytes[SVMX_MAX_DEVICES];
 	s32 peer_free_order[SVMX_MAX_DEVICES];
 	u64 ctx_handle;
+	u64 cgroup_id;
 };
 
 /**
@@ -482,10 +491,17 @@ struct svmx_prefetch_range {
  * @nr: valid entries in @range, 0..SVMX_MAX_PREFETCH
  * @range: page-aligned [start, start + len) ranges; checked and clipped
  *	by the fault path (svmx_prefetch_check() in svmx_fault.c)
+ * @order: order of the chunks the ranges migrate in, 0..SVMX_CHUNK_ORDER
+ *	(each chunk is clipped to its range); the default's is
+ *	SVMX_CHUNK_ORDER
+ * @target: device the ranges migrate to: the faulting device or a hive
+ *	peer; the default's is the fault's own target
  */
 struct svmx_prefetch {
 	u32 nr;
 	struct svmx_prefetch_range range[SVMX_MAX_PREFETCH];
+	u32 order;
+	u32 target;
 };
 
 /**
@@ -505,6 +521,8 @@ struct svmx_prefetch {
  * The region history fields are those of the binding that placed the
  * page; for a fault HMM raises for another device (a bounce, not a CPU
  * access) they and @ctx_handle are 0.
+ * @cgroup_id: as in struct svmx_fault_info, of the context that placed
+ *	the page (0 if no context of the faulting mm is found)
  */
 struct svmx_cpu_fault_info {
 	u32 dev;
@@ -516,6 +534,7 @@ struct svmx_cpu_fault_info {
 	u32 region_device_faults;
 	u32 region_cpu_faults;
 	u64 ctx_handle;
+	u64 cgroup_id;
 };
 
 /**
@@ -542,6 +561,7 @@ struct svmx_cpu_fault_info {
  *	anonymous, not readable, per-fault budget used up)
  * @prefetch_clipped: prefetch ranges shortened (VMA end, budget)
  * @ret: 0, or the negative errno servicing the fault ended with
+ * @cgroup_id: as in struct svmx_fault_info: the scope whose policy decided
  */
 struct svmx_fault_done {
 	u32 dev;
@@ -558,6 +578,7 @@ struct svmx_fault_done {
 	u32 prefetch_refused;
 	u32 prefetch_clipped;
 	s32 ret;
+	u64 cgroup_id;
 };
 
 /**
@@ -691,6 +712,7 @@ enum svmx_block_note {
  *	address space: with @owner, the key to recognise the same data when
  *	it comes back in a new block after an eviction
  * @accesses: device epochs in which it was accessed, its fill included
+ * @cgroup_id: cgroup (v2) id of @owner's binding process: the tenant
  */
 struct svmx_block_event {
 	u64 handle;
@@ -700,6 +722,7 @@ struct svmx_block_event {
 	u64 owner;
 	u64 addr;
 	u64 accesses;
+	u64 cgroup_id;
 };
 
 /**
@@ -761,11 +784,14 @@ struct svmx_policy_ops {
 	int (*evict)(struct svmx_evict_ctx *ctx);
 	/**
 	 * @rejected: the wrapper replaced an answer of this policy by the
-	 * default's.  @hook says which decision; @err is the callback's
-	 * error, or 0 when the answer was out of range.  Called under
-	 * rcu_read_lock(), right after the rejection.  Optional.
+	 * default's.  @hook says which decision; @cgroup_id is the
+	 * decision's (from its info, 0 for the eviction victim), so that a
+	 * policy with several scopes finds the one that answered; @err is
+	 * the callback's error, or 0 when the answer was out of range.
+	 * Called under rcu_read_lock(), right after the rejection.
+	 * Optional.
 	 */
-	void (*rejected)(enum svmx_policy_hook hook, int err);
+	void (*rejected)(enum svmx_policy_hook hook, u64 cgroup_id, int err);
 	/**
 	 * @block_note: a block was allocated, accessed (at most once per
 	 * block and device epoch) or freed (enum svmx_block_note).  Called
@@ -807,7 +833,8 @@ void svmx_policy_install(const struct svmx_policy_ops *ops);
 void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *info,
 		       struct svmx_fault_decision *d, struct svmx_counters *cnt);
 void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
-			  struct svmx_prefetch *p, struct svmx_counters *cnt);
+			  u32 target, struct svmx_prefetch *p,
+			  struct svmx_counters *cnt);
 u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 			  const struct svmx_cpu_fault_info *info,
 			  struct svmx_counters *cnt);
@@ -820,6 +847,11 @@ void svmx_policy_block_note(enum svmx_block_note note,
 void svmx_policy_evict_done(const struct svmx_evict_done *done);
 void svmx_policy_fault_done(const struct svmx_fault_done *done);
 void svmx_policy_migrate_done(const struct svmx_migrate_done *done);
+bool svmx_policy_fault_ok(const struct svmx_fault_info *info,
+			  const struct svmx_fault_decision *d);
+bool svmx_policy_prefetch_ok(const struct svmx_fault_info *info,
+			     const struct svmx_prefetch *p);
+bool svmx_policy_cpu_order_ok(u32 order);
 
 /*
  * The files below are listed bottom-up: each calls only those before it
@@ -829,6 +861,40 @@ void svmx_policy_migrate_done(const struct svmx_migrate_done *done);
 /* ---------------------------------------------------------------------
  * Device registry and accounting (svmx_registry.c)
  */
+
+/**
+ * struct svmx_cgroup - the contexts bound from one cgroup (v2), and their
+ *	totals
+ * @id: the cgroup's id (cgroup_id(); the inode number of its directory
+ *	in cgroup2)
+ * @cgrp: the cgroup, referenced while the entry lives
+ * @users: contexts bound from it (svmx_cgroups_lock)
+ * @lock: protects @stats
+ * @stats: totals of every context bound from the cgroup since the first
+ * @rcu: freed after a grace period: policy look-ups walk @cgrp's
+ *	ancestors under RCU
+ *
+ * An entry lives while contexts use it, and after that until its cgroup
+ * is removed, so that the totals of a cgroup outlive its processes.
+ */
+struct svmx_cgroup {
+	u64 id;
+	struct cgroup *cgrp;
+	unsigned int users;
+	spinlock_t lock;		/* protects @stats */
+	struct svmx_counters stats;
+	struct rcu_head rcu;
+};
+
+/*
+ * Whether a cgroup was removed: rmdir takes CSS_ONLINE off its own css at
+ * once (cgroup_is_dead() of kernel/cgroup/cgroup-internal.h, which
+ * modules cannot include); css_is_dying() only concerns controllers.
+ */
+static inline bool svmx_cgroup_removed(const struct cgroup *cgrp)
+{
+	return !(READ_ONCE(cgrp->self.flags) & CSS_ONLINE);
+}
 
 extern unsigned int svmx_nr_devices;
 void svmx_device_register(struct svmx_device *sdev);
@@ -843,6 +909,13 @@ void svmx_counters_add(struct svmx_counters *dst, const struct svmx_counters *sr
 void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c);
 void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c);
 void svmx_ctx_account(struct svmx_ctx *ctx, const struct svmx_counters *c);
+struct svmx_cgroup *svmx_cgroup_bind(void);
+void svmx_cgroup_unbind(struct svmx_cgroup *scg);
+struct cgroup *svmx_cgroup_lookup(u64 id);
+void svmx_cgroups_walk(void (*fn)(const struct svmx_cgroup *scg,
+				  const struct svmx_counters *stats, void *arg),
+		       void *arg);
+void svmx_cgroups_fini(void);
 
 static inline u64 svmx_resident_pages(struct svmx_device *sdev)
 {
@@ -866,6 +939,8 @@ void svmx_region_migrated(struct svmx_device *sdev, struct mm_struct *mm,
 			  struct svmx_counters *cnt);
 void svmx_mm_account(struct svmx_device *sdev, struct mm_struct *mm,
 		     unsigned long addr, const struct svmx_counters *c);
+u64 svmx_mm_cgroup_id(struct svmx_device *sdev, struct mm_struct *mm,
+		      unsigned long addr);
 u32 svmx_region_pingpong(struct svmx_ctx *ctx, unsigned long addr,
 			 u32 *dev_faults, u32 *cpu_faults);
 int svmx_advise(struct svmx_ctx *ctx, const struct svmx_advise *a);
@@ -889,7 +964,8 @@ struct svmx_block *svmx_block_try_alloc(struct svmx_device *sdev,
 					unsigned int order);
 void svmx_block_shrink(struct svmx_block *block, unsigned int order);
 void svmx_block_put(struct svmx_block *block);
-void svmx_block_publish(struct svmx_block *block, u64 owner, unsigned long addr);
+void svmx_block_publish(struct svmx_block *block, u64 owner, u64 cgroup_id,
+			unsigned long addr);
 void svmx_block_requeue(struct svmx_block *block);
 bool svmx_block_touch(struct svmx_block *block);
 void svmx_block_accessed(struct svmx_block *block);

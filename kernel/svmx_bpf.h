@@ -70,7 +70,7 @@ struct svmx_cpu_fault_ctx {
  * @accesses: device epochs in which it was accessed, its fill included
  * @owner: handle of the binding whose migration filled it (the fault
  *	info's context handle)
- * @cgroup_id: that binding's cgroup; 0: svmx does not record cgroups yet
+ * @cgroup_id: that binding's cgroup (v2) id: the tenant
  * @addr: virtual address of the chunk it was filled for, in @owner's
  *	address space
  */
@@ -158,8 +158,12 @@ struct svmx_region_info {
  * @SVMX_EXIT_UNREG: user space detached it (link destroyed, map freed)
  * @SVMX_EXIT_REPLACED: a live update put another policy in its place
  * @SVMX_EXIT_ERROR: it called svmx_bpf_error()
- * @SVMX_EXIT_INVALID: its invalid answers exceeded the budget
- *	(svmx.bpf_invalid_budget)
+ * @SVMX_EXIT_INVALID: its invalid answers exceeded the budget: more than
+ *	svmx.bpf_invalid_budget within svmx.bpf_invalid_window_ms
+ * @SVMX_EXIT_CGROUP: the cgroup it was attached to was removed
+ *
+ * There is no "module unload" kind: a policy's struct_ops map holds
+ * svmx.ko, so the module cannot go while a policy is attached.
  */
 enum svmx_exit_kind {
 	SVMX_EXIT_NONE,
@@ -167,6 +171,19 @@ enum svmx_exit_kind {
 	SVMX_EXIT_REPLACED,
 	SVMX_EXIT_ERROR,
 	SVMX_EXIT_INVALID,
+	SVMX_EXIT_CGROUP,
+};
+
+/**
+ * enum svmx_ops_flags - bits of &svmx_ops.flags
+ * @SVMX_OPS_SHADOW: a shadow policy: called on the same events as the
+ *	active policy of its scope, its answers validated, counted and
+ *	traced (svmx:svmx_policy_shadow), never applied
+ * @SVMX_OPS_ALL_FLAGS: every known bit; others are refused at load
+ */
+enum svmx_ops_flags {
+	SVMX_OPS_SHADOW		= 1 << 0,
+	SVMX_OPS_ALL_FLAGS	= SVMX_OPS_SHADOW,
 };
 
 /* Index of the per-callback counters of struct svmx_exit_info. */
@@ -197,6 +214,8 @@ enum svmx_bpf_cb {
  * @prefetch_refused: prefetch ranges the kernel refused (struct
  *	svmx_fault_done)
  * @prefetch_clipped: prefetch ranges the kernel shortened
+ * @cgroup_id: the policy's scope: &svmx_ops.cgroup_id (0: global)
+ * @flags: the policy's &svmx_ops.flags (SVMX_OPS_SHADOW)
  */
 struct svmx_exit_info {
 	u32 kind;
@@ -209,6 +228,8 @@ struct svmx_exit_info {
 	char msg[SVMX_EXIT_MSG_LEN];
 	u64 prefetch_refused;
 	u64 prefetch_clipped;
+	u64 cgroup_id;
+	u64 flags;
 };
 
 /**
@@ -221,8 +242,15 @@ struct svmx_exit_info {
  * return means "let the default answer" (counted as an error, never
  * ejects).  The core validates every answer: an out-of-range one is
  * replaced by the default's, counted as invalid, traced (svmx:svmx_policy
- * fallback=1), and too many of them eject the policy.  One policy is
- * active at a time, system wide.
+ * fallback=1), and too many of them eject the policy.
+ *
+ * Scope: a policy attaches globally (@cgroup_id 0) or to one cgroup v2.
+ * A context (one mm bound to one device) is decided by the policy of the
+ * nearest ancestor of its binding process's cgroup that has an active
+ * one (the cgroup itself included), else by the global policy, else by
+ * the built-in default; an ejected policy is skipped the same way.  One
+ * active and one shadow policy per scope.  @evict is device wide: it is
+ * asked of the global active policy only.
  */
 struct svmx_ops {
 	/**
@@ -351,10 +379,21 @@ struct svmx_ops {
 	 * Optional.
 	 */
 	void (*exit)(struct svmx_exit_info *ei);
-	/** @flags: reserved, must be 0 */
+	/**
+	 * @flags: enum svmx_ops_flags; SVMX_OPS_SHADOW makes a shadow
+	 * policy (see struct svmx_ops).  Unknown bits refuse the load.
+	 */
 	u64 flags;
 	/** @name: the policy's name: [A-Za-z0-9_.], not empty */
 	char name[SVMX_OPS_NAME_LEN];
+	/**
+	 * @cgroup_id: the scope: 0 for global, or the id of a cgroup v2
+	 * (the inode number of its directory under /sys/fs/cgroup, as
+	 * name_to_handle_at() or stat() tell).  Checked at attach: a cgroup
+	 * that does not exist refuses it (ENOENT).  When the cgroup is
+	 * removed the policy is ejected (%SVMX_EXIT_CGROUP).
+	 */
+	u64 cgroup_id;
 };
 
 #if IS_ENABLED(CONFIG_BPF_SYSCALL)

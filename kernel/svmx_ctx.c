@@ -123,6 +123,13 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
 	if (!ctx)
 		return ERR_PTR(-ENOMEM);
+	/* The binding process's cgroup picks the policy scope for good. */
+	ctx->cgroup = svmx_cgroup_bind();
+	if (IS_ERR(ctx->cgroup)) {
+		ret = PTR_ERR(ctx->cgroup);
+		kfree(ctx);
+		return ERR_PTR(ret);
+	}
 	ctx->sdev = sdev;
 	ctx->mm = mm;
 	mutex_init(&ctx->pt_lock);
@@ -155,6 +162,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 						   &svmx_notifier_ops);
 	if (ret) {
 		mutex_unlock(&sdev->bind_lock);
+		svmx_cgroup_unbind(ctx->cgroup);
 		kfree(ctx);
 		trace_svmx_bind(sdev->id, current->tgid, ret);
 		return ERR_PTR(ret);
@@ -163,6 +171,7 @@ struct svmx_ctx *svmx_ctx_create(struct svmx_device *sdev)
 	if (ret) {
 		mutex_unlock(&sdev->bind_lock);
 		mmu_interval_notifier_remove(&ctx->notifier);
+		svmx_cgroup_unbind(ctx->cgroup);
 		kfree(ctx);
 		trace_svmx_bind(sdev->id, current->tgid, ret);
 		return ERR_PTR(ret);
@@ -256,6 +265,7 @@ void svmx_ctx_destroy(struct svmx_ctx *ctx)
 	xa_destroy(&ctx->regions);
 	mtree_destroy(&ctx->advice);
 	mmdrop(ctx->mm);
+	svmx_cgroup_unbind(ctx->cgroup);
 	kfree_rcu(ctx, rcu);
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_ctx_destroy);

@@ -3,10 +3,11 @@
  * DOC: debugfs
  *
  * /sys/kernel/debug/svmx/: per-device counters and blocks, the evict_all
- * request, and the in-kernel copy benchmark that make bench compares
- * migration throughput against.
+ * request, per-cgroup counters, and the in-kernel copy benchmark that make
+ * bench compares migration throughput against.
  */
 #include <linux/bitfield.h>
+#include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -192,6 +193,34 @@ static const struct file_operations svmx_copybench_fops = {
 	.release = single_release,
 };
 
+/* ---------------------------------------------------------------------
+ * debugfs: /sys/kernel/debug/svmx/cgroups, one line per cgroup that
+ * contexts were bound from: its id, path, live contexts and totals
+ */
+
+static void svmx_cgroup_show(const struct svmx_cgroup *scg,
+			     const struct svmx_counters *stats, void *arg)
+{
+	struct seq_file *m = arg;
+	const u64 *v = (const u64 *)stats;
+	char path[256];
+	unsigned int i;
+
+	if (cgroup_path(scg->cgrp, path, sizeof(path)) < 0)
+		strscpy(path, "?", sizeof(path));
+	seq_printf(m, "cgroup=%llu path=%s contexts=%u", scg->id, path, scg->users);
+	for (i = 0; i < ARRAY_SIZE(svmx_counter_names); i++)
+		seq_printf(m, " %s=%llu", svmx_counter_names[i], v[i]);
+	seq_putc(m, '\n');
+}
+
+static int svmx_cgroups_show(struct seq_file *m, void *unused)
+{
+	svmx_cgroups_walk(svmx_cgroup_show, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(svmx_cgroups);
+
 /**
  * svmx_debugfs_create() - create /sys/kernel/debug/svmx
  *
@@ -205,6 +234,8 @@ struct dentry *svmx_debugfs_create(void)
 	svmx_debugfs_root = debugfs_create_dir("svmx", NULL);
 	debugfs_create_file("copybench", 0600, svmx_debugfs_root, NULL,
 			    &svmx_copybench_fops);
+	debugfs_create_file("cgroups", 0444, svmx_debugfs_root, NULL,
+			    &svmx_cgroups_fops);
 	svmx_fault_inject_init(svmx_debugfs_root);
 	return svmx_debugfs_root;
 }

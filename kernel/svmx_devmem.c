@@ -431,6 +431,7 @@ void svmx_block_event(struct svmx_block *block, struct svmx_block_event *ev)
 	ev->owner = block->owner;
 	ev->addr = block->addr;
 	ev->accesses = READ_ONCE(block->accesses);
+	ev->cgroup_id = block->cgroup_id;
 }
 
 static void svmx_block_free(struct svmx_block *block)
@@ -505,12 +506,14 @@ void svmx_block_shrink(struct svmx_block *block, unsigned int order)
  * @block: a block returned by svmx_block_reserve(); the caller still holds
  *	its reservation reference
  * @owner: &svmx_ctx.id of the binding the migration filled it for
+ * @cgroup_id: cgroup (v2) id of that binding's process
  * @addr: virtual address of the chunk it was filled for
  *
  * Filling the block was its first access: its age starts now.  Its handle
  * starts to validate, and the policy is told (SVMX_NOTE_ALLOC).
  */
-void svmx_block_publish(struct svmx_block *block, u64 owner, unsigned long addr)
+void svmx_block_publish(struct svmx_block *block, u64 owner, u64 cgroup_id,
+			unsigned long addr)
 {
 	struct svmx_device *sdev = block->sdev;
 	struct svmx_block_event ev;
@@ -519,6 +522,7 @@ void svmx_block_publish(struct svmx_block *block, u64 owner, unsigned long addr)
 	block->epoch = atomic64_read(&sdev->epoch);
 	block->accesses = 1;
 	block->owner = owner;
+	block->cgroup_id = cgroup_id;
 	block->addr = addr;
 	block->published = true;
 	/* The id is reserved: storing allocates nothing and cannot fail. */

@@ -303,6 +303,7 @@ static void svmx_fault_info_fill(struct svmx_ctx *ctx, struct vm_area_struct *vm
 	info->dev_total_bytes = (u64)sdev->npages << PAGE_SHIFT;
 	svmx_advice_get(ctx, f->addr, info);
 	svmx_fault_info_fill_more(ctx, vma, f, info);
+	info->cgroup_id = ctx->cgroup->id;
 }
 
 /**
@@ -436,7 +437,8 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 	int ret = 0, got;
 	u32 i;
 
-	svmx_policy_prefetch(ctx->sdev, info, &p, cnt);
+	svmx_policy_prefetch(ctx->sdev, info, target->id, &p, cnt);
+	target = svmx_device_get(p.target);
 	for (i = 0; i < p.nr && !ret; i++) {
 		struct vm_area_struct *vma;
 		unsigned long addr;
@@ -448,8 +450,8 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 		addr = limit.start;
 		while (addr < limit.end && !ret) {
 			ret = svmx_migrate_chunk(ctx, target, vma, addr,
-						 SVMX_CHUNK_ORDER, &limit, &done,
-						 &got, cnt);
+						 p.order, &limit, &done, &got,
+						 cnt);
 			if (!ret)
 				ret = svmx_map_range(ctx, done.start, done.end,
 						     NULL, 0, cnt);
@@ -512,6 +514,7 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 	fd.access = f->access;
 	fd.addr = f->addr;
 	fd.ctx_handle = ctx->id;
+	fd.cgroup_id = ctx->cgroup->id;
 	fd.placement = d.placement;
 	fd.target = d.target;
 	fd.ret = ret;

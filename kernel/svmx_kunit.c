@@ -423,7 +423,7 @@ static void svmx_policy_other_hooks_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, svmx_policy_cpu_fault(&policy_test_dev, &cinfo, &cnt),
 			(u32)SVMX_CHUNK_ORDER);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 2ULL);
-	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
+	svmx_policy_prefetch(&policy_test_dev, &info, info.dev, &p, &cnt);
 	KUNIT_EXPECT_EQ(test, p.nr, 0U);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 3ULL);
 	/* A victim handle the evictor refuses is a fallback too. */
@@ -492,10 +492,64 @@ static void svmx_policy_partial_answer_test(struct kunit *test)
 	svmx_policy_evict(&policy_test_dev, &ev, &cnt);
 	KUNIT_EXPECT_EQ(test, ev.answer.nr, 0U);
 	KUNIT_EXPECT_EQ(test, ev.answer.victim[0], 0ULL);
-	svmx_policy_prefetch(&policy_test_dev, &info, &p, &cnt);
+	svmx_policy_prefetch(&policy_test_dev, &info, info.dev, &p, &cnt);
 	KUNIT_EXPECT_EQ(test, p.nr, 0U);
+	KUNIT_EXPECT_EQ(test, p.order, (u32)SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, p.target, info.dev);
 	svmx_policy_install(NULL);
 	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+}
+
+static u32 prefetch_test_order, prefetch_test_target;
+
+static int chunked_prefetch(const struct svmx_fault_info *info,
+			    struct svmx_prefetch *p)
+{
+	p->nr = 1;
+	p->range[0].start = info->addr + PAGE_SIZE;
+	p->range[0].len = PAGE_SIZE;
+	p->order = prefetch_test_order;
+	p->target = prefetch_test_target;
+	return 0;
+}
+
+/*
+ * The prefetch chunk order and target are the policy's answer too: taken
+ * when valid, and the whole answer falls back to the default's (nothing,
+ * 2 MiB chunks to the fault's target) for an order above 2 MiB or a
+ * device outside the faulting device's hive.
+ */
+static void svmx_policy_prefetch_order_target_test(struct kunit *test)
+{
+	struct svmx_policy_ops ops = {
+		.prefetch = chunked_prefetch,
+		.name = "kunit",
+	};
+	struct svmx_fault_info info = policy_info(SVMX_LOC_NONE, 0);
+	struct svmx_counters cnt = {};
+	struct svmx_prefetch p;
+
+	svmx_policy_install(&ops);
+	prefetch_test_order = 4;
+	prefetch_test_target = info.dev;
+	svmx_policy_prefetch(&policy_test_dev, &info, info.dev, &p, &cnt);
+	KUNIT_EXPECT_EQ(test, p.nr, 1U);
+	KUNIT_EXPECT_EQ(test, p.order, 4U);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 0ULL);
+
+	prefetch_test_order = SVMX_CHUNK_ORDER + 1;
+	svmx_policy_prefetch(&policy_test_dev, &info, info.dev, &p, &cnt);
+	KUNIT_EXPECT_EQ(test, p.nr, 0U);
+	KUNIT_EXPECT_EQ(test, p.order, (u32)SVMX_CHUNK_ORDER);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 1ULL);
+
+	prefetch_test_order = 0;
+	prefetch_test_target = SVMX_MAX_DEVICES - 1;	/* not in its hive */
+	svmx_policy_prefetch(&policy_test_dev, &info, info.dev, &p, &cnt);
+	KUNIT_EXPECT_EQ(test, p.nr, 0U);
+	KUNIT_EXPECT_EQ(test, p.target, info.dev);
+	KUNIT_EXPECT_EQ(test, cnt.policy_fallbacks, 2ULL);
+	svmx_policy_install(NULL);
 }
 
 static struct svmx_fault_done notified_fault;
@@ -548,6 +602,7 @@ static struct kunit_case svmx_policy_cases[] = {
 	KUNIT_CASE_PARAM(svmx_policy_fallback_test, policy_gen_params),
 	KUNIT_CASE(svmx_policy_other_hooks_test),
 	KUNIT_CASE(svmx_policy_partial_answer_test),
+	KUNIT_CASE(svmx_policy_prefetch_order_target_test),
 	KUNIT_CASE(svmx_policy_notify_test),
 	{}
 };

@@ -214,6 +214,7 @@ static void __exit svmx_exit(void)
 		svmx_device_destroy(i);
 	svmx_bpf_exit();
 	svmx_debugfs_remove();
+	svmx_cgroups_fini();
 	pr_info("svmx: unloaded\n");
 }
 

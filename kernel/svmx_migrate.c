@@ -397,7 +397,7 @@ int svmx_migrate_to_device(struct svmx_ctx *ctx, struct svmx_device *target,
 	mig.migrated = svmx_mig_count(mig.args.src, mig.args.dst, mig.args.npages);
 	migrate_vma_finalize(&mig.args);
 
-	svmx_block_publish(block, ctx->id, span.start);
+	svmx_block_publish(block, ctx->id, ctx->cgroup->id, span.start);
 	svmx_block_put(block);	/* the reservation's reference */
 	svmx_mig_done(&mig, target, SVMX_DIR_TO_DEVICE, span.start, cnt);
 	if (mig.migrated)
@@ -586,6 +586,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 		.vma_end = vma->vm_end,
 		.access = (vmf->flags & FAULT_FLAG_WRITE) ? SVMX_ACCESS_WRITE :
 							    SVMX_ACCESS_READ,
+		.cgroup_id = svmx_mm_cgroup_id(sdev, vma->vm_mm, vmf->address),
 	};
 	/* HMM faults device pages of other owners back for a device: a bounce */
 	bool cpu = !(vmf->flags & FAULT_FLAG_REMOTE);

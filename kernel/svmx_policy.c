@@ -62,10 +62,12 @@ static int svmx_default_fault(const struct svmx_fault_info *info,
 	return 0;
 }
 
+/* Nothing; were there ranges, 2 MiB chunks to the fault's target. */
 static int svmx_default_prefetch(const struct svmx_fault_info *info,
 				 struct svmx_prefetch *p)
 {
 	p->nr = 0;
+	p->order = SVMX_CHUNK_ORDER;
 	return 0;
 }
 
@@ -109,25 +111,79 @@ void svmx_policy_install(const struct svmx_policy_ops *ops)
 }
 EXPORT_SYMBOL_IF_KUNIT(svmx_policy_install);
 
-static bool svmx_decision_ok(const struct svmx_fault_info *info,
-			     const struct svmx_fault_decision *d)
+/* A migration target the faulting device reaches: itself or a hive peer. */
+static bool svmx_target_ok(const struct svmx_fault_info *info, u32 target)
+{
+	return target == info->dev ||
+	       (target < svmx_nr_devices && (info->hive_mask & BIT(target)));
+}
+
+/**
+ * svmx_policy_fault_ok() - whether a device fault's decision is valid
+ * @info: the fault
+ * @d: the decision
+ *
+ * The check the fault wrapper applies, also used for shadow policies'
+ * answers, which are validated but never applied (svmx_bpf.c).
+ *
+ * Return: true for a known placement, an order up to SVMX_CHUNK_ORDER and
+ * a migration target that is the faulting device or a hive peer.
+ */
+bool svmx_policy_fault_ok(const struct svmx_fault_info *info,
+			  const struct svmx_fault_decision *d)
 {
 	if (d->placement != SVMX_PLACE_MIGRATE && d->placement != SVMX_PLACE_REMOTE)
 		return false;
 	if (d->order > SVMX_CHUNK_ORDER)
 		return false;
-	if (d->placement == SVMX_PLACE_MIGRATE && d->target != info->dev &&
-	    (d->target >= svmx_nr_devices || !(info->hive_mask & BIT(d->target))))
+	if (d->placement == SVMX_PLACE_MIGRATE && !svmx_target_ok(info, d->target))
 		return false;
 	return true;
 }
 
+/**
+ * svmx_policy_prefetch_ok() - whether a prefetch answer is valid
+ * @info: the fault that triggered the prefetch
+ * @p: the answer
+ *
+ * Return: true for at most SVMX_MAX_PREFETCH ranges, each page aligned,
+ * non-empty, at most 2 MiB and in user space, a chunk order up to
+ * SVMX_CHUNK_ORDER, and a target that is the faulting device or a hive
+ * peer.
+ */
+bool svmx_policy_prefetch_ok(const struct svmx_fault_info *info,
+			     const struct svmx_prefetch *p)
+{
+	u32 i;
+
+	if (p->nr > SVMX_MAX_PREFETCH || p->order > SVMX_CHUNK_ORDER ||
+	    !svmx_target_ok(info, p->target))
+		return false;
+	for (i = 0; i < p->nr; i++)
+		if (svmx_range_check(p->range[i].start, p->range[i].len,
+				     (u64)PAGE_SIZE << SVMX_CHUNK_ORDER))
+			return false;
+	return true;
+}
+
+/**
+ * svmx_policy_cpu_order_ok() - whether a CPU fault's order is valid
+ * @order: the answer
+ *
+ * Return: true for an order up to SVMX_CHUNK_ORDER.
+ */
+bool svmx_policy_cpu_order_ok(u32 order)
+{
+	return order <= SVMX_CHUNK_ORDER;
+}
+
 /* Tell the policy its answer was replaced; under rcu_read_lock(). */
 static void svmx_policy_rejected(const struct svmx_policy_ops *ops,
-				 enum svmx_policy_hook hook, int err)
+				 enum svmx_policy_hook hook, u64 cgroup_id,
+				 int err)
 {
 	if (ops->rejected)
-		ops->rejected(hook, err);
+		ops->rejected(hook, cgroup_id, err);
 }
 
 static void svmx_policy_fallback(struct svmx_counters *cnt)
@@ -155,10 +211,11 @@ void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *i
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->fault)
 		ret = ops->fault(info, d);
-	if (ret || !svmx_decision_ok(info, d)) {
+	if (ret || !svmx_policy_fault_ok(info, d)) {
 		fallback = !!ops->fault;
 		if (fallback)
-			svmx_policy_rejected(ops, SVMX_HOOK_FAULT, ret);
+			svmx_policy_rejected(ops, SVMX_HOOK_FAULT,
+					     info->cgroup_id, ret);
 		svmx_default_fault(info, d);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_FAULT, ops->name, info->addr,
@@ -173,33 +230,37 @@ EXPORT_SYMBOL_IF_KUNIT(svmx_policy_fault);
  * svmx_policy_prefetch() - ranges to migrate ahead of demand
  * @sdev: faulting device
  * @info: the fault that triggered the prefetch
- * @p: the ranges, always valid on return (page aligned, non-empty, no wrap)
+ * @target: the device the fault's own chunk went to: the default's
+ *	prefetch target
+ * @p: the ranges, their chunk order and target device, always valid on
+ *	return (page aligned, non-empty, no wrap; a reachable target)
  * @cnt: counters of the caller
  */
 void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info *info,
-			  struct svmx_prefetch *p, struct svmx_counters *cnt)
+			  u32 target, struct svmx_prefetch *p,
+			  struct svmx_counters *cnt)
 {
 	const struct svmx_policy_ops *ops;
 	bool fallback = false;
 	int ret = -ENOENT, cb_ret;
-	u32 i;
 
 	memset(p, 0, sizeof(*p));
+	p->target = target;
 	svmx_default_prefetch(info, p);
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->prefetch)
 		ret = ops->prefetch(info, p);
 	cb_ret = ret;
-	if (!ret && p->nr > SVMX_MAX_PREFETCH)
+	if (!ret && !svmx_policy_prefetch_ok(info, p))
 		ret = -EINVAL;
-	for (i = 0; !ret && i < p->nr; i++)
-		ret = svmx_range_check(p->range[i].start, p->range[i].len,
-				       (u64)PAGE_SIZE << SVMX_CHUNK_ORDER);
 	if (ret) {
 		fallback = !!ops->prefetch;
 		if (fallback)
-			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH, cb_ret);
+			svmx_policy_rejected(ops, SVMX_HOOK_PREFETCH,
+					     info->cgroup_id, cb_ret);
+		memset(p, 0, sizeof(*p));
+		p->target = target;
 		svmx_default_prefetch(info, p);
 	}
 	if (p->nr || fallback)
@@ -233,10 +294,11 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 	ops = rcu_dereference(svmx_policy_active);
 	if (ops->cpu_fault)
 		ret = ops->cpu_fault(info, &order);
-	if (ret || order > SVMX_CHUNK_ORDER) {
+	if (ret || !svmx_policy_cpu_order_ok(order)) {
 		fallback = !!ops->cpu_fault;
 		if (fallback)
-			svmx_policy_rejected(ops, SVMX_HOOK_CPU_FAULT, ret);
+			svmx_policy_rejected(ops, SVMX_HOOK_CPU_FAULT,
+					     info->cgroup_id, ret);
 		svmx_default_cpu_fault(info, &order);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_CPU_FAULT, ops->name, info->addr,
@@ -274,7 +336,7 @@ void svmx_policy_evict(struct svmx_device *sdev, struct svmx_evict_ctx *ctx,
 	if (ret || ctx->answer.nr > SVMX_EVICT_VICTIMS) {
 		fallback = !!ops->evict;
 		if (fallback)
-			svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, ret);
+			svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0, ret);
 		svmx_default_evict(ctx);
 	}
 	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, ctx->info.bytes,
@@ -305,7 +367,7 @@ void svmx_policy_evict_reject(struct svmx_device *sdev, u64 handle,
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
 	trace_svmx_evict_reject(sdev->id, ops->name, handle, why);
-	svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0);
+	svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0, 0);
 	rcu_read_unlock();
 	svmx_policy_fallback(cnt);
 }

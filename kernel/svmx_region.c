@@ -470,6 +470,31 @@ static void svmx_account_fn(struct svmx_ctx *ctx, void *arg)
 	svmx_ctx_add(ctx, a->cnt);
 }
 
+static void svmx_cgroup_id_fn(struct svmx_ctx *ctx, void *arg)
+{
+	*(u64 *)arg = ctx->cgroup->id;
+}
+
+/**
+ * svmx_mm_cgroup_id() - the cgroup id of the context that placed a page
+ * @sdev: the device whose page faulted
+ * @mm: the faulting mm (it may have no context on @sdev)
+ * @addr: the faulting address
+ *
+ * The context is found as for svmx_region_fault(); a CPU fault is decided
+ * in that context's policy scope.
+ *
+ * Return: its cgroup id, or 0 when @mm has no such context.
+ */
+u64 svmx_mm_cgroup_id(struct svmx_device *sdev, struct mm_struct *mm,
+		      unsigned long addr)
+{
+	u64 id = 0;
+
+	svmx_with_owner_ctx(sdev, mm, addr, svmx_cgroup_id_fn, &id);
+	return id;
+}
+
 /**
  * svmx_mm_account() - add a CPU fault's counters to the context of an mm
  * @sdev: the device whose page faulted

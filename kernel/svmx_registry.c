@@ -4,10 +4,20 @@
  *
  * The bottom of svmx: the table of devices, the pgmap-owner helpers that
  * walk it, finding the context of an mm on a device, and adding counters
- * to contexts and devices.  It calls nothing else of svmx.
+ * to contexts, devices and cgroups.  It calls nothing else of svmx.
+ *
+ * Cgroups.  A context records the cgroup (v2) of the process that bound
+ * it, in a &struct svmx_cgroup shared by every context bound from that
+ * cgroup: the totals of those contexts are kept per cgroup, so that two
+ * tenants can be compared (debugfs "cgroups"), and BPF policies attached
+ * to a cgroup find the contexts below it through svmx_cgroup_lookup().
+ * Entries are looked up under RCU by cgroup id, created and dropped under
+ * svmx_cgroups_lock; an entry whose cgroup was removed is dropped when its
+ * last context goes, or at the next bind or walk after that.
  */
 #include <kunit/visibility.h>
 #include <linux/bitfield.h>
+#include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -153,7 +163,7 @@ void svmx_device_account(struct svmx_device *sdev, const struct svmx_counters *c
 }
 
 /**
- * svmx_ctx_add() - add counters to a context's totals
+ * svmx_ctx_add() - add counters to a context's totals and its cgroup's
  * @ctx: the context
  * @c: the counters
  */
@@ -162,6 +172,9 @@ void svmx_ctx_add(struct svmx_ctx *ctx, const struct svmx_counters *c)
 	mutex_lock(&ctx->lock);
 	svmx_counters_add(&ctx->stats, c);
 	mutex_unlock(&ctx->lock);
+	spin_lock(&ctx->cgroup->lock);
+	svmx_counters_add(&ctx->cgroup->stats, c);
+	spin_unlock(&ctx->cgroup->lock);
 }
 
 /**
@@ -200,4 +213,151 @@ bool svmx_with_ctx(struct svmx_device *sdev, struct mm_struct *mm,
 	}
 	mutex_unlock(&sdev->ctx_lock);
 	return found;
+}
+
+/* ---------------------------------------------------------------------
+ * Cgroups of the binding processes
+ */
+
+static DEFINE_XARRAY(svmx_cgroups);	/* cgroup id -> struct svmx_cgroup */
+static DEFINE_MUTEX(svmx_cgroups_lock);	/* creation, users, removal */
+
+/* Drop an entry; under svmx_cgroups_lock. */
+static void svmx_cgroup_free(struct svmx_cgroup *scg)
+{
+	lockdep_assert_held(&svmx_cgroups_lock);
+	xa_erase(&svmx_cgroups, scg->id);
+	cgroup_put(scg->cgrp);
+	kfree_rcu(scg, rcu);
+}
+
+/* Drop the unused entries of removed cgroups; under svmx_cgroups_lock. */
+static void svmx_cgroups_sweep(void)
+{
+	struct svmx_cgroup *scg;
+	unsigned long id;
+
+	xa_for_each(&svmx_cgroups, id, scg)
+		if (!scg->users && svmx_cgroup_removed(scg->cgrp))
+			svmx_cgroup_free(scg);
+}
+
+/**
+ * svmx_cgroup_bind() - the cgroup entry of the calling process, for a new
+ *	context
+ *
+ * Creates the entry of the caller's cgroup (v2) on its first binding.
+ * Process context; may sleep.
+ *
+ * Return: the entry, with one more user, or an ERR_PTR.
+ */
+struct svmx_cgroup *svmx_cgroup_bind(void)
+{
+	struct svmx_cgroup *scg, *fresh;
+	struct cgroup *cgrp;
+	int ret;
+
+	fresh = kzalloc(sizeof(*fresh), GFP_KERNEL);
+	if (!fresh)
+		return ERR_PTR(-ENOMEM);
+	rcu_read_lock();
+	cgrp = task_dfl_cgroup(current);
+	cgroup_get(cgrp);
+	rcu_read_unlock();
+
+	mutex_lock(&svmx_cgroups_lock);
+	svmx_cgroups_sweep();
+	scg = xa_load(&svmx_cgroups, cgroup_id(cgrp));
+	if (scg) {
+		cgroup_put(cgrp);
+		kfree(fresh);
+	} else {
+		scg = fresh;
+		scg->id = cgroup_id(cgrp);
+		scg->cgrp = cgrp;
+		spin_lock_init(&scg->lock);
+		ret = xa_err(xa_store(&svmx_cgroups, scg->id, scg, GFP_KERNEL));
+		if (ret) {
+			mutex_unlock(&svmx_cgroups_lock);
+			cgroup_put(cgrp);
+			kfree(fresh);
+			return ERR_PTR(ret);
+		}
+	}
+	scg->users++;
+	mutex_unlock(&svmx_cgroups_lock);
+	return scg;
+}
+
+/**
+ * svmx_cgroup_unbind() - a context bound from a cgroup goes
+ * @scg: the entry from svmx_cgroup_bind()
+ *
+ * The entry stays for its totals until its cgroup is removed.
+ */
+void svmx_cgroup_unbind(struct svmx_cgroup *scg)
+{
+	mutex_lock(&svmx_cgroups_lock);
+	if (!--scg->users && svmx_cgroup_removed(scg->cgrp))
+		svmx_cgroup_free(scg);
+	mutex_unlock(&svmx_cgroups_lock);
+}
+
+/**
+ * svmx_cgroup_lookup() - the cgroup of an id that contexts were bound from
+ * @id: a cgroup id, as in struct svmx_fault_info
+ *
+ * Call under rcu_read_lock(); the cgroup and its ancestors stay valid
+ * until rcu_read_unlock().  Cheap: one xarray look-up, no reference taken.
+ *
+ * Return: the cgroup, or NULL when no svmx context was bound from it.
+ */
+struct cgroup *svmx_cgroup_lookup(u64 id)
+{
+	struct svmx_cgroup *scg = xa_load(&svmx_cgroups, id);
+
+	return scg ? scg->cgrp : NULL;
+}
+
+/**
+ * svmx_cgroups_walk() - call a function on every cgroup entry
+ * @fn: called with the entry and a copy of its totals, under
+ *	svmx_cgroups_lock, in cgroup id order
+ * @arg: passed to @fn
+ */
+void svmx_cgroups_walk(void (*fn)(const struct svmx_cgroup *scg,
+				  const struct svmx_counters *stats, void *arg),
+		       void *arg)
+{
+	struct svmx_counters stats;
+	struct svmx_cgroup *scg;
+	unsigned long id;
+
+	mutex_lock(&svmx_cgroups_lock);
+	svmx_cgroups_sweep();
+	xa_for_each(&svmx_cgroups, id, scg) {
+		spin_lock(&scg->lock);
+		stats = scg->stats;
+		spin_unlock(&scg->lock);
+		fn(scg, &stats, arg);
+	}
+	mutex_unlock(&svmx_cgroups_lock);
+}
+
+/**
+ * svmx_cgroups_fini() - module exit: drop every cgroup entry
+ *
+ * No context is left at this point.
+ */
+void svmx_cgroups_fini(void)
+{
+	struct svmx_cgroup *scg;
+	unsigned long id;
+
+	mutex_lock(&svmx_cgroups_lock);
+	xa_for_each(&svmx_cgroups, id, scg) {
+		WARN_ON(scg->users);
+		svmx_cgroup_free(scg);
+	}
+	mutex_unlock(&svmx_cgroups_lock);
 }

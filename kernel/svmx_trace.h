@@ -451,6 +451,55 @@ TRACE_EVENT(svmx_evict_reject,
 		  __print_symbolic(__entry->why, SVMX_REJECT_NAMES))
 );
 
+/*
+ * A shadow policy's answer next to the one applied (svmx_bpf.c): fault
+ * placement/order/target, prefetch range count in @decision, cpu_fault
+ * order.  @fallback: the shadow's answer was invalid or it returned an
+ * error, so the default's would have been used had it been active.
+ */
+TRACE_EVENT(svmx_policy_shadow,
+	TP_PROTO(int dev, u32 hook, const char *policy, u64 cgroup,
+		 unsigned long addr, u32 decision, u32 order, u32 target,
+		 bool fallback, u32 applied_decision, u32 applied_order,
+		 u32 applied_target),
+	TP_ARGS(dev, hook, policy, cgroup, addr, decision, order, target,
+		fallback, applied_decision, applied_order, applied_target),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u32, hook)
+		__string(policy, policy)
+		__field(u64, cgroup)
+		__field(unsigned long, addr)
+		__field(u32, decision)
+		__field(u32, order)
+		__field(u32, target)
+		__field(bool, fallback)
+		__field(u32, applied_decision)
+		__field(u32, applied_order)
+		__field(u32, applied_target)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->hook = hook;
+		__assign_str(policy);
+		__entry->cgroup = cgroup;
+		__entry->addr = addr;
+		__entry->decision = decision;
+		__entry->order = order;
+		__entry->target = target;
+		__entry->fallback = fallback;
+		__entry->applied_decision = applied_decision;
+		__entry->applied_order = applied_order;
+		__entry->applied_target = applied_target;
+	),
+	TP_printk("dev=%d hook=%s policy=%s cgroup=%llu addr=0x%lx decision=%u order=%u target=%u fallback=%d applied_decision=%u applied_order=%u applied_target=%u",
+		  __entry->dev, __print_symbolic(__entry->hook, SVMX_HOOK_NAMES),
+		  __get_str(policy), __entry->cgroup, __entry->addr,
+		  __entry->decision, __entry->order, __entry->target,
+		  __entry->fallback, __entry->applied_decision,
+		  __entry->applied_order, __entry->applied_target)
+);
+
 /* Bindings: SVMX_IOC_BIND and the release of a bound file. */
 TRACE_EVENT(svmx_bind,
 	TP_PROTO(int dev, pid_t pid, int ret),

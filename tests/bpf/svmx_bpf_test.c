@@ -45,6 +45,7 @@
 #endif
 #define POLICY_FILE	SVMX_DEBUGFS "/policy"
 #define BUDGET_FILE	"/sys/module/svmx/parameters/bpf_invalid_budget"
+#define WINDOW_FILE	"/sys/module/svmx/parameters/bpf_invalid_window_ms"
 #define EJECT_POLLS	3000	/* x 10 ms: a generous bound, fails loudly */
 
 /* Values of enum svmx_exit_kind (kernel/svmx_bpf.h). */
@@ -263,6 +264,7 @@ FIXTURE(bpf)
 	int fd;
 	size_t ps;
 	char budget[32];
+	char window[32];
 };
 
 FIXTURE_SETUP(bpf)
@@ -276,12 +278,15 @@ FIXTURE_SETUP(bpf)
 		SKIP(return, "svmx.ko built without BPF policies");
 	ASSERT_NE(NULL, strstr(policy_report(), "attached none"));
 	ASSERT_EQ(0, read_file(BUDGET_FILE, self->budget, sizeof(self->budget)));
+	ASSERT_EQ(0, read_file(WINDOW_FILE, self->window, sizeof(self->window)));
 }
 
 FIXTURE_TEARDOWN(bpf)
 {
 	if (self->budget[0])
 		write_file(BUDGET_FILE, self->budget);
+	if (self->window[0])
+		write_file(WINDOW_FILE, self->window);
 	if (self->fd >= 0)
 		close(self->fd);
 }
@@ -532,14 +537,25 @@ TEST_F(bpf, invalid_answers_fall_back)
 	pol_invalid__destroy(skel);
 }
 
+/* Knobs of tests/bpf/prefetch.bpf.c and what a run of it must show. */
+struct prefetch_case {
+	bool misalign;
+	int order, target;		/* -1: the default's */
+	unsigned long want_local;	/* pages on the device after the read */
+	unsigned long want_blocks;	/* device blocks the read made */
+};
+
 /*
  * One device read in the first chunk of 8 MiB: the prefetch policy brings
- * the second chunk too; with misaligned ranges the kernel rejects them and
- * only the fault's chunk moves.
+ * the second chunk too, in blocks of the order it asks; with misaligned
+ * ranges or an unreachable target the kernel rejects the answer and only
+ * the fault's chunk moves.
  */
-static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalign,
-			 unsigned long want_local)
+static void prefetch_run(struct __test_metadata *_metadata, int fd,
+			 const struct prefetch_case *pc)
 {
+	bool invalid = pc->want_local == SZ_2M / svmx_page_size();
+	struct svmx_stats s0, s1;
 	size_t ps = svmx_page_size(), size = 8 * MIB;
 	unsigned long n = size / ps;
 	uint8_t *snap = malloc(n);
@@ -552,7 +568,9 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	ASSERT_NE(NULL, snap);
 	skel = pol_prefetch__open();
 	ASSERT_NE(NULL, skel);
-	skel->rodata->misalign = misalign;
+	skel->rodata->misalign = pc->misalign;
+	skel->rodata->order = pc->order;
+	skel->rodata->target = pc->target;
 	ASSERT_EQ(0, pol_prefetch__load(skel));
 	link = bpf_map__attach_struct_ops(skel->maps.prefetch_ops);
 	ASSERT_NE(NULL, link);
@@ -560,14 +578,17 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
 	ASSERT_NE(NULL, mem);
 	svmx_pat_fill(mem, size, 11);
+	ASSERT_EQ(0, svmx_get_stats(fd, &s0));
 	ASSERT_EQ(0, svmx_exec1(fd, svmx_op_read(mem, 8, &word), &c));
+	ASSERT_EQ(0, svmx_get_stats(fd, &s1));
 	EXPECT_EQ(svmx_pat(11, 0), word);
-	EXPECT_EQ(want_local, c.pages_to_device);
+	EXPECT_EQ(pc->want_local, c.pages_to_device);
+	EXPECT_EQ(pc->want_blocks, s1.blocks - s0.blocks);
 	ASSERT_EQ(0, svmx_snapshot(fd, mem, n, snap, NULL));
-	EXPECT_EQ(want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
+	EXPECT_EQ(pc->want_local, svmx_snap_loc_count(snap, n, SVMX_SNAP_LOCAL));
 	EXPECT_EQ(1, report_value("  prefetch", "calls"));
-	EXPECT_EQ(misalign ? 1 : 0, report_value("  prefetch", "invalid"));
-	EXPECT_EQ(misalign ? 1 : 0, c.policy_fallbacks);
+	EXPECT_EQ(invalid ? 1 : 0, report_value("  prefetch", "invalid"));
+	EXPECT_EQ(invalid ? 1 : 0, c.policy_fallbacks);
 	if (_metadata->exit_code)
 		SVMX_LOG_COUNTERS("prefetch", &c);
 	EXPECT_EQ(-1, svmx_pat_check(mem, size, 11));	/* CPU brings all back */
@@ -577,16 +598,50 @@ static void prefetch_run(struct __test_metadata *_metadata, int fd, bool misalig
 	free(snap);
 }
 
-/* A BPF prefetch answer migrates the range it names. */
+/* A BPF prefetch answer migrates the range it names, in 2 MiB chunks. */
 TEST_F(bpf, prefetch_next_chunk)
 {
-	prefetch_run(_metadata, self->fd, false, 2 * SZ_2M / self->ps);
+	struct prefetch_case pc = { .order = -1, .target = -1,
+				    .want_local = 2 * SZ_2M / self->ps,
+				    .want_blocks = 2 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+}
+
+/* The prefetch's chunk order is the policy's: 64 KiB blocks here. */
+TEST_F(bpf, prefetch_chunk_order_is_policys)
+{
+	struct prefetch_case pc = { .order = 4, .target = -1,
+				    .want_local = 2 * SZ_2M / self->ps,
+				    .want_blocks = 1 + SZ_2M / (16 * self->ps) };
+
+	prefetch_run(_metadata, self->fd, &pc);
 }
 
 /* A misaligned prefetch range is rejected: counted, nothing prefetched. */
 TEST_F(bpf, prefetch_invalid_range_falls_back)
 {
-	prefetch_run(_metadata, self->fd, true, SZ_2M / self->ps);
+	struct prefetch_case pc = { .misalign = true, .order = -1, .target = -1,
+				    .want_local = SZ_2M / self->ps,
+				    .want_blocks = 1 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+}
+
+/*
+ * A prefetch target outside the faulting device's hive (this stage has
+ * no hive) or an order above 2 MiB is rejected like a bad range.
+ */
+TEST_F(bpf, prefetch_unreachable_target_or_order_falls_back)
+{
+	struct prefetch_case pc = { .order = -1, .target = 7, /* no device 7 */
+				    .want_local = SZ_2M / self->ps,
+				    .want_blocks = 1 };
+
+	prefetch_run(_metadata, self->fd, &pc);
+	pc.target = -1;
+	pc.order = 10;
+	prefetch_run(_metadata, self->fd, &pc);
 }
 
 /* ---------------------------------------------------------------------
@@ -911,6 +966,31 @@ TEST_F(bpf, evict_access_once_per_epoch)
 }
 
 /*
+ * The cgroup (v2) id of this process: the inode number of its directory
+ * under the cgroup2 mount the guest has at /sys/fs/cgroup.
+ */
+static uint64_t self_cgroup_id(void)
+{
+	char line[PATH_MAX], path[PATH_MAX + 32];
+	struct stat st;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	uint64_t id = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
+		if (!stat(path, &st))
+			id = st.st_ino;
+	}
+	fclose(f);
+	return id;
+}
+
+/*
  * svmx_bpf_block_info() and svmx_bpf_device_info() describe a block and
  * its device as the uapi sees them, and refuse bad handles and devices.
  */
@@ -940,7 +1020,8 @@ TEST_F(bpf, block_kfuncs_report_blocks)
 	EXPECT_EQ(0, skel->bss->bi_age);
 	EXPECT_NE(0, skel->bss->bi_owner);
 	EXPECT_EQ(skel->bss->last_owner, skel->bss->bi_owner);
-	EXPECT_EQ(0, skel->bss->bi_cgroup_id);
+	EXPECT_NE(0, skel->bss->bi_cgroup_id);
+	EXPECT_EQ(self_cgroup_id(), skel->bss->bi_cgroup_id);
 	EXPECT_EQ((unsigned long)mem, skel->bss->bi_addr);
 	EXPECT_NE(0, skel->bss->last_handle);
 
@@ -1137,6 +1218,7 @@ TEST_F(bpf, invalid_budget_ejects)
 	struct svmx_counters c;
 
 	ASSERT_EQ(0, write_file(BUDGET_FILE, "2"));
+	ASSERT_EQ(0, write_file(WINDOW_FILE, "0"));	/* since the attach */
 	skel = pol_invalid__open_and_load();
 	ASSERT_NE(NULL, skel);
 	link = bpf_map__attach_struct_ops(skel->maps.invalid_ops);

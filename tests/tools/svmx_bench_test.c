@@ -33,6 +33,7 @@
 #include <uapi/svmx.h>
 
 #define MAX_DEVICE_MB	64	/* bigger devices make the runs too slow */
+#define RUN_TIMEOUT	300	/* s per test: the debug kernel is slow (KASAN) */
 #define CGROUP2_MAGIC	0x63677270
 
 /* What one run of svmx-bench left. */
@@ -188,8 +189,9 @@ static struct json_object *run_checked(struct __test_metadata *_metadata,
 	double ratio = strtod(ws, NULL);
 	uint64_t pages = (uint64_t)(ratio * mem / 4096);
 
+	/* Two passes: enough to reuse (and evict) data, short on a debug kernel. */
 	EXPECT_EQ(0, bench(&r, "workload", variant->name, "--ws", ws, "--seed", seed,
-			   "--json", "--label", "test", NULL));
+			   "--passes", "2", "--json", "--label", "test", NULL));
 	EXPECT_EQ(0, r.status) TH_LOG("%s --ws %s: %s", variant->name, ws, r.err);
 	j = json_tokener_parse(r.out);
 	EXPECT_NE(NULL, j) TH_LOG("not JSON: %s", r.out);
@@ -245,13 +247,13 @@ static struct json_object *run_checked(struct __test_metadata *_metadata,
 }
 
 /* A set half the device's size: no eviction, data intact. */
-TEST_F(workload, fits)
+TEST_F_TIMEOUT(workload, fits, RUN_TIMEOUT)
 {
 	json_object_put(run_checked(_metadata, variant, self->mem, "0.5", "1"));
 }
 
 /* A set 1.5 times the device: evictions, data intact; again: same counters. */
-TEST_F(workload, oversubscribed_same_seed_same_counters)
+TEST_F_TIMEOUT(workload, oversubscribed_same_seed_same_counters, RUN_TIMEOUT)
 {
 	struct json_object *a, *b;
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bench.h"
@@ -98,8 +99,10 @@ static int wl_zipf(struct wl *w, unsigned int passes)
 	int ret = 0;
 
 	cdf = malloc(w->npages * sizeof(*cdf));
-	if (!cdf)
+	if (!cdf) {
+		fprintf(stderr, "svmx-bench: zipf: no memory for the distribution\n");
 		return -ENOMEM;
+	}
 	for (r = 0; r < w->npages; r++) {
 		sum += 1.0 / pow((double)(r + 1), w->o->skew);
 		cdf[r] = sum;

@@ -258,14 +258,18 @@ static int wl_init(struct wl *w, const struct wl_opts *o, double ws,
 		return ret;
 	}
 	w->npages = (size_t)(ws * w->mem_bytes / WL_PAGE);
-	if (!w->npages)
+	if (!w->npages) {
+		fprintf(stderr, "svmx-bench: /dev/svmx%u has no memory\n", o->dev);
 		return -EINVAL;
+	}
 	set_len = w->npages * WL_PAGE;
 	w->dev_count = calloc(w->npages, sizeof(*w->dev_count));
 	w->cpu_count = calloc(w->npages, sizeof(*w->cpu_count));
 	w->ops = calloc(SVMX_EXEC_MAX_OPS, sizeof(*w->ops));
-	if (!w->dev_count || !w->cpu_count || !w->ops)
-		return -ENOMEM;
+	if (!w->dev_count || !w->cpu_count || !w->ops) {
+		ret = -ENOMEM;
+		goto fail;
+	}
 	/*
 	 * 2 MiB aligned, so that the set covers the same chunks in every run,
 	 * and base pages, so that khugepaged does not change the picture
@@ -276,14 +280,21 @@ static int wl_init(struct wl *w, const struct wl_opts *o, double ws,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->map == MAP_FAILED) {
 		w->map = NULL;
-		return -errno;
+		ret = -errno;
+		goto fail;
 	}
 	w->base = (char *)(((uintptr_t)w->map + WL_CHUNK - 1) & ~(WL_CHUNK - 1));
-	if (madvise(w->base, set_len, MADV_NOHUGEPAGE))
-		return -errno;
+	if (madvise(w->base, set_len, MADV_NOHUGEPAGE)) {
+		ret = -errno;
+		goto fail;
+	}
 	for (i = 0; i < w->npages; i++)
 		*wl_word(w, i, WL_TAG) = wl_tag(seed, i);
 	return 0;
+fail:
+	fprintf(stderr, "svmx-bench: %s: setting up a working set of %zu MiB: %s\n",
+		o->name, set_len >> 20, strerror(-ret));
+	return ret;
 }
 
 /* Return: 0 when every page holds what the model says, else -EIO. */
@@ -408,8 +419,6 @@ int wl_run_one(const struct wl_opts *o, const struct wl_desc *d, double ws,
 		(*wl_word(&w, o->corrupt_page, WL_DEV)) += 1000;
 	ret = wl_check(&w, seed);
 out:
-	if (ret == -ENOMEM)
-		fprintf(stderr, "svmx-bench: %s: out of memory\n", o->name);
 	wl_fini(&w);
 	return ret;
 out_ext:
