@@ -39,8 +39,9 @@
  *    not in quota_shares.
  *
  * Read back: quota_tenants (hash map, cgroup id -> struct quota_tenant)
- * holds each tenant's resident bytes per device, the victims proposed
- * from it and the pages evicted from its blocks (whoever chose them);
+ * holds each tenant's resident bytes per device, its share at the last
+ * eviction of each device, the victims proposed from it and the pages
+ * evicted from its blocks (whoever chose them);
  * quota_lru counts evictions where nobody was above its share.
  */
 #include <svmx/svmx.bpf.h>
