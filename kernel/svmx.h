@@ -825,6 +825,14 @@ struct svmx_policy_ops {
 	 * never pt_lock, under rcu_read_lock(): must not sleep.  Optional.
 	 */
 	void (*migrate_done)(const struct svmx_migrate_done *done);
+	/**
+	 * @name_of: the name of the policy that decides for the scope of
+	 * @cgroup_id (0: device-wide decisions), for the svmx:svmx_policy
+	 * and svmx:svmx_evict_reject traces.  Called under rcu_read_lock()
+	 * right after the decision; the string stays valid until
+	 * rcu_read_unlock().  Optional: @name otherwise.
+	 */
+	const char *(*name_of)(u64 cgroup_id);
 	/** @name: policy name, shown in traces and stats */
 	const char *name;
 };

@@ -734,6 +734,17 @@ static void svmx_bpf_migrate_done(const struct svmx_migrate_done *done)
 	svmx_bpf_leave();
 }
 
+/*
+ * The name the traces give a decision: the scope's active policy, or
+ * "default" when none runs there (the built-in default answered).
+ */
+static const char *svmx_bpf_name_of(u64 cgroup_id)
+{
+	struct svmx_bpf_sched *s = svmx_bpf_resolve(cgroup_id, SVMX_ROLE_ACTIVE);
+
+	return s ? s->ops->name : "default";
+}
+
 static struct svmx_policy_ops svmx_bpf_policy = {
 	.fault		= svmx_bpf_fault,
 	.prefetch	= svmx_bpf_prefetch,
@@ -744,6 +755,7 @@ static struct svmx_policy_ops svmx_bpf_policy = {
 	.evict_done	= svmx_bpf_evict_done,
 	.fault_done	= svmx_bpf_fault_done,
 	.migrate_done	= svmx_bpf_migrate_done,
+	.name_of	= svmx_bpf_name_of,
 	.name		= "bpf",
 };
 

@@ -118,6 +118,13 @@ static bool svmx_target_ok(const struct svmx_fault_info *info, u32 target)
 	       (target < svmx_nr_devices && (info->hive_mask & BIT(target)));
 }
 
+/* Who answered, for the traces: a BPF scope's policy, or @ops itself. */
+static const char *svmx_policy_name(const struct svmx_policy_ops *ops,
+				    u64 cgroup_id)
+{
+	return ops->name_of ? ops->name_of(cgroup_id) : ops->name;
+}
+
 /**
  * svmx_policy_fault_ok() - whether a device fault's decision is valid
  * @info: the fault
@@ -218,7 +225,8 @@ void svmx_policy_fault(struct svmx_device *sdev, const struct svmx_fault_info *i
 					     info->cgroup_id, ret);
 		svmx_default_fault(info, d);
 	}
-	trace_svmx_policy(sdev->id, SVMX_HOOK_FAULT, ops->name, info->addr,
+	trace_svmx_policy(sdev->id, SVMX_HOOK_FAULT,
+			  svmx_policy_name(ops, info->cgroup_id), info->addr,
 			  d->placement, d->order, d->target, fallback);
 	rcu_read_unlock();
 	if (fallback)
@@ -264,7 +272,8 @@ void svmx_policy_prefetch(struct svmx_device *sdev, const struct svmx_fault_info
 		svmx_default_prefetch(info, p);
 	}
 	if (p->nr || fallback)
-		trace_svmx_policy(sdev->id, SVMX_HOOK_PREFETCH, ops->name,
+		trace_svmx_policy(sdev->id, SVMX_HOOK_PREFETCH,
+				  svmx_policy_name(ops, info->cgroup_id),
 				  info->addr, p->nr, 0, 0, fallback);
 	rcu_read_unlock();
 	if (fallback)
@@ -301,7 +310,8 @@ u32 svmx_policy_cpu_fault(struct svmx_device *sdev,
 					     info->cgroup_id, ret);
 		svmx_default_cpu_fault(info, &order);
 	}
-	trace_svmx_policy(sdev->id, SVMX_HOOK_CPU_FAULT, ops->name, info->addr,
+	trace_svmx_policy(sdev->id, SVMX_HOOK_CPU_FAULT,
+			  svmx_policy_name(ops, info->cgroup_id), info->addr,
 			  0, order, 0, fallback);
 	rcu_read_unlock();
 	if (fallback)
@@ -339,7 +349,8 @@ void svmx_policy_evict(struct svmx_device *sdev, struct svmx_evict_ctx *ctx,
 			svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0, ret);
 		svmx_default_evict(ctx);
 	}
-	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, ops->name, ctx->info.bytes,
+	trace_svmx_policy(sdev->id, SVMX_HOOK_VICTIM, svmx_policy_name(ops, 0),
+			  ctx->info.bytes,
 			  ctx->answer.nr, ctx->info.order, ctx->info.nr_cand,
 			  fallback);
 	rcu_read_unlock();
@@ -366,7 +377,7 @@ void svmx_policy_evict_reject(struct svmx_device *sdev, u64 handle,
 
 	rcu_read_lock();
 	ops = rcu_dereference(svmx_policy_active);
-	trace_svmx_evict_reject(sdev->id, ops->name, handle, why);
+	trace_svmx_evict_reject(sdev->id, svmx_policy_name(ops, 0), handle, why);
 	svmx_policy_rejected(ops, SVMX_HOOK_VICTIM, 0, 0);
 	rcu_read_unlock();
 	svmx_policy_fallback(cnt);

@@ -773,8 +773,9 @@ static void evict_mode_run(struct __test_metadata *_metadata, int fd,
 		if (traced) {
 			trace = svmx_read_trace();
 			ASSERT_NE(NULL, trace);
-			/* The trace names the seam's policy, "bpf". */
-			snprintf(want, sizeof(want), "svmx_evict_reject: dev=0 policy=bpf handle=0x");
+			/* The trace names the policy that proposed. */
+			snprintf(want, sizeof(want),
+				 "svmx_evict_reject: dev=0 policy=test_evict handle=0x");
 			EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s'", want);
 			snprintf(want, sizeof(want), "why=%s", why);
 			EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s'", want);
