@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * adaptive - the composed policy for an unknown workload: stride
+ * prefetch, thrash pinning and scan-resistant eviction (MRU outside a
+ * protected recency window).
+ *
+ * What it does, by part:
+ *
+ * Prefetch (stride's detector).  Device faults keep the default's 2 MiB
+ * chunks.  Per binding the policy remembers the chunk of the last fault
+ * and the distance to the one before; after `confidence` faults at the
+ * same distance (or at the distance its own prefetch leaves), each fault
+ * also migrates the next `ahead` chunks along the stride.  A sequential
+ * sweep then pays one fault batch for every 1 + ahead chunks instead of
+ * one per chunk; random faults never build confidence and prefetch
+ * nothing.  When the device has no room for the chunks, each prefetched
+ * chunk evicts one: then only a fault that enters its chunk at the first
+ * page (the last one for a descending stream) prefetches, as a dense
+ * sweep does and a column walk after its first column does not.
+ *
+ * Thrash pinning (thrash's detector, UVM's thresholds).  Per binding and
+ * 2 MiB region, increases of the kernel's ping-pong count seen by device
+ * and CPU faults are thrashing events; `thrash_threshold` events each
+ * within `thrash_lapse_us` of the previous pin the region for
+ * `thrash_pin_ms`: its device faults map system memory remotely.
+ *
+ * Eviction (scan resistant).  Every block the policy hears of gets a
+ * sequence number of use at its fill and at each block_access (at most
+ * once per block and device epoch), and one of fill.  Protected are the
+ * blocks filled since the current fault was asked (its chunk and its
+ * prefetch) and the `window` most recent fills.  Among the other blocks
+ * of the device the most recently used one is evicted first.  On a loop
+ * over more than device memory (the cyclic scan, LRU's worst case) this
+ * keeps most of the loop resident and misses only on the part that does
+ * not fit, and with the prefetch the misses cost no fault batch of their
+ * own.  On hot/cold data (zipf) the blocks filled first, which hold the
+ * data touched first and most, stay; the cold misses take turns in the
+ * newest blocks.  Two cases go to the kernel's LRU instead, which evicts
+ * what earlier fault batches brought:
+ *  - a fault of a batch of many faults that enters its chunk past the
+ *    first page: a strided batch (a column walk), whose entries span
+ *    several chunks that the device has not touched yet; MRU would evict
+ *    them before their pieces run;
+ *  - a binding for which the kernel overrode a decision (forward
+ *    progress: pages evicted before the device could use them) or the
+ *    fallback ladder could not get the chunk: for churn_hold fills.
+ * Blocks the policy never heard of (from before it attached) are left to
+ * the LRU, which also completes a short answer.
+ *
+ * When to use it: when the workload is unknown or mixed.  Without memory
+ * pressure it decides as the built-in default does, plus the prefetch of
+ * sequential streams.
+ *
+ * Knobs (const volatile, set before load):
+ *   ahead - chunks prefetched per fault once a stride is trusted
+ *	(default 2, at most 4; the kernel's svmx.prefetch_budget_kb of 4 MiB
+ *	allows 2)
+ *   confidence - faults in a row at one distance before the stride is
+ *	trusted (default 2)
+ *   window - most recent fills protected from eviction besides the
+ *	current fault's own (default 1; each one more protected block is one
+ *	block less of a loop kept resident); live override
+ *	adaptive_cfg[ADAPTIVE_CFG_WINDOW] when non-zero
+ *   thrash_threshold, thrash_lapse_us, thrash_pin_ms - UVM's thrashing
+ *	defaults, 3, 500 us, 150 ms
+ *   mru_evict - false: leave every eviction to the kernel's LRU (prefetch
+ *	and pinning only); live override adaptive_cfg[ADAPTIVE_CFG_MRU]
+ *	(1 on, 2 off)
+ *   churn_hold - fills of a binding during which the LRU evicts after the
+ *	kernel overrode a decision of it (default 256)
+ * Live state: adaptive_pins (one entry per thrashing region: the pin's
+ * deadline in bpf_ktime_get_ns(); delete one to unpin), adaptive_churn
+ * (per binding, the fill count until which the LRU evicts; delete to end
+ * the hold), and counters in .bss (prefetched chunks, pins, pinned
+ * faults, policy victims, sparse faults, churns).
+ */
+#include <svmx/svmx.bpf.h>
+
+char _license[] SEC("license") = "GPL";
+
+const volatile __u32 ahead = 2;
+const volatile __u32 confidence = 2;
+const volatile __u32 window = 1;
+const volatile __u32 thrash_threshold = 3;
+const volatile __u64 thrash_lapse_us = 500;
+const volatile __u64 thrash_pin_ms = 150;
+const volatile bool mru_evict = true;
+const volatile __u32 churn_hold = 256;
+
+enum { ADAPTIVE_CFG_WINDOW, ADAPTIVE_CFG_MRU, ADAPTIVE_CFG_NR };
+
+/* Live knobs: 0 keeps the rodata value. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ADAPTIVE_CFG_NR);
+	__type(key, __u32);
+	__type(value, __u32);
+} adaptive_cfg SEC(".maps");
+
+/* ------------------------------------------------------------------
+ * Prefetch: one stream per binding.
+ */
+
+struct stream {
+	__u64 last;	/* chunk index of the last fault */
+	__s64 stride;	/* chunks between the last two faults, 0: none yet */
+	__u32 conf;	/* faults in a row at @stride */
+	__u32 issued;	/* chunks prefetched at the last fault */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);		/* context handle */
+	__type(value, struct stream);
+} adaptive_streams SEC(".maps");
+
+/* ------------------------------------------------------------------
+ * Thrash pinning: one entry per region seen reversing.
+ */
+
+struct region_key {
+	__u64 ctx;
+	__u64 region;
+};
+
+struct region_state {
+	__u64 last_event_ns;
+	__u64 pinned_until_ns;
+	__u32 seen_pingpong;
+	__u32 events;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct region_key);
+	__type(value, struct region_state);
+} adaptive_pins SEC(".maps");
+
+/* ------------------------------------------------------------------
+ * Eviction: a sequence number per block.
+ */
+
+struct block {
+	__u64 seq;	/* last use; 0: proposed, not to be proposed again */
+	__u64 aseq;	/* fill */
+	__u32 dev;
+	__u32 order;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);		/* block handle */
+	__type(value, struct block);
+} adaptive_blocks SEC(".maps");
+
+__u64 adaptive_seq;		/* block uses: fills and accesses */
+__u64 adaptive_aseq;		/* block fills */
+__u64 fault_aseq;		/* adaptive_aseq when the last fault was asked */
+__u64 fault_ctx;		/* binding of the last fault */
+bool fault_sparse;		/* the last fault is a sparse batch's */
+__u64 sparse_faults;		/* faults whose evictions went to the LRU */
+
+/* Per binding: adaptive_aseq until which the LRU evicts for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);		/* context handle */
+	__type(value, __u64);
+} adaptive_churn SEC(".maps");
+
+/* Counts for user space. */
+__u64 prefetched_chunks;	/* chunks asked by prefetch answers */
+__u64 pins;			/* times a region was pinned */
+__u64 pinned_faults;		/* device faults mapped remotely by a pin */
+__u64 policy_victims;		/* victims proposed */
+__u64 window_protected;		/* evictions that skipped a protected block */
+__u64 churns;			/* forward-progress overrides seen */
+
+static __u32 cfg(__u32 i, __u32 dflt)
+{
+	__u32 *v = bpf_map_lookup_elem(&adaptive_cfg, &i);
+
+	return v && *v ? *v : dflt;
+}
+
+/* Account the region's ping-pong count; return its state, or NULL. */
+static struct region_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
+				    __u64 now)
+{
+	struct region_key key = { .ctx = ctx, .region = addr >> SVMX_REGION_SHIFT };
+	struct region_state fresh = {}, *st;
+
+	if (!ctx)
+		return NULL;
+	st = bpf_map_lookup_elem(&adaptive_pins, &key);
+	if (!st) {
+		if (!pingpong)
+			return NULL;	/* never reversed: nothing to keep */
+		bpf_map_update_elem(&adaptive_pins, &key, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&adaptive_pins, &key);
+		if (!st)
+			return NULL;
+	}
+	if (pingpong > st->seen_pingpong) {
+		if (st->events && now - st->last_event_ns > thrash_lapse_us * 1000)
+			st->events = 0;
+		st->events += pingpong - st->seen_pingpong;
+		st->seen_pingpong = pingpong;
+		st->last_event_ns = now;
+		if (st->events >= thrash_threshold) {
+			st->pinned_until_ns = now + thrash_pin_ms * 1000000;
+			st->events = 0;
+			__sync_fetch_and_add(&pins, 1);
+		}
+	}
+	return st;
+}
+
+int SVMX_OPS(adaptive_fault, struct svmx_fault_ctx *fault)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct region_state *st;
+
+	fault_aseq = adaptive_aseq;
+	fault_ctx = fault->info.ctx_handle;
+	/*
+	 * A batch of many faults that enters this chunk past its first page
+	 * is strided (a column walk): its entries span several chunks whose
+	 * pieces have not run yet, and MRU would evict them before they do.
+	 */
+	fault_sparse = fault->info.batch_faults > 1 &&
+		       (fault->info.addr >> SVMX_PAGE_SHIFT) & (SVMX_REGION_PAGES - 1);
+	if (fault_sparse)
+		__sync_fetch_and_add(&sparse_faults, 1);
+	st = observe(fault->info.ctx_handle, fault->info.addr,
+		     fault->info.region_pingpong, now);
+	if (st && now < st->pinned_until_ns) {
+		fault->answer.placement = SVMX_PLACE_REMOTE;
+		__sync_fetch_and_add(&pinned_faults, 1);
+	}
+	return 0;
+}
+
+int SVMX_OPS(adaptive_cpu_fault, struct svmx_cpu_fault_ctx *cf)
+{
+	observe(cf->info.ctx_handle, cf->info.addr, cf->info.region_pingpong,
+		bpf_ktime_get_ns());
+	return 0;
+}
+
+int SVMX_OPS(adaptive_prefetch, struct svmx_prefetch_ctx *pf)
+{
+	__u32 shift = SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT, n = 0, k;
+	__u64 key = pf->info.ctx_handle, cur = pf->info.addr >> shift;
+	struct stream fresh = { .last = cur }, *st;
+	__s64 delta;
+
+	st = bpf_map_lookup_elem(&adaptive_streams, &key);
+	if (!st) {
+		bpf_map_update_elem(&adaptive_streams, &key, &fresh, BPF_ANY);
+		return 0;
+	}
+	delta = (__s64)(cur - st->last);
+	if (!delta)
+		return 0;
+	if (st->stride &&
+	    (delta == st->stride || delta == st->stride * (1 + (__s64)st->issued))) {
+		st->conf++;
+	} else {
+		st->stride = delta;
+		st->conf = 1;
+	}
+	st->last = cur;
+	st->issued = 0;
+	if (st->conf < confidence)
+		return 0;
+	/*
+	 * Under memory pressure every prefetched chunk evicts one.  Only a
+	 * dense sweep, which enters each chunk at its first page, is worth
+	 * it; a column walk enters at another page, and its fault batch
+	 * spans several chunks whose pieces have not run yet.
+	 */
+	if (pf->info.dev_free_bytes < (ahead + 1ull) << shift &&
+	    ((pf->info.addr >> SVMX_PAGE_SHIFT) & (SVMX_REGION_PAGES - 1)) !=
+	    (st->stride > 0 ? 0 : SVMX_REGION_PAGES - 1))
+		return 0;
+	for (k = 1; k <= SVMX_MAX_PREFETCH; k++) {
+		__u64 start = (cur + k * st->stride) << shift;
+
+		if (k > ahead)
+			break;
+		if (start < pf->info.vma_start || start >= pf->info.vma_end)
+			break;
+		pf->answer.range[n & 3].start = start;
+		pf->answer.range[n & 3].len = 1ull << shift;
+		n++;
+	}
+	pf->answer.nr = n;
+	st->issued = n;
+	__sync_fetch_and_add(&prefetched_chunks, n);
+	return 0;
+}
+
+/*
+ * The kernel mapped a fault's pages in place because they kept being
+ * evicted before the device could use them: one fault batch needed more
+ * blocks than the window protects (a column walk spanning the device).
+ * MRU is churning; the LRU, which evicts what earlier batches brought,
+ * takes over for churn_hold fills.
+ */
+void SVMX_OPS(adaptive_fault_done, struct svmx_fault_done *done)
+{
+	__u64 key = done->ctx_handle, until = adaptive_aseq + churn_hold;
+
+	if (!done->overridden &&
+	    !(done->placement == SVMX_PLACE_MIGRATE && !done->ret &&
+	      done->got_order < (__s32)done->asked_order))
+		return;
+	bpf_map_update_elem(&adaptive_churn, &key, &until, BPF_ANY);
+	__sync_fetch_and_add(&churns, 1);
+}
+
+void SVMX_OPS(adaptive_block_alloc, struct svmx_block_event *ev)
+{
+	struct block b = {
+		.seq = __sync_add_and_fetch(&adaptive_seq, 1),
+		.aseq = __sync_add_and_fetch(&adaptive_aseq, 1),
+		.dev = ev->dev,
+		.order = ev->order,
+	};
+	__u64 h = ev->handle;
+
+	bpf_map_update_elem(&adaptive_blocks, &h, &b, BPF_ANY);
+}
+
+void SVMX_OPS(adaptive_block_access, struct svmx_block_event *ev)
+{
+	__u64 h = ev->handle;
+	struct block *b = bpf_map_lookup_elem(&adaptive_blocks, &h);
+
+	if (b && b->seq)	/* from before the attach: left to the LRU */
+		b->seq = __sync_add_and_fetch(&adaptive_seq, 1);
+}
+
+void SVMX_OPS(adaptive_block_free, struct svmx_block_event *ev)
+{
+	__u64 h = ev->handle;
+
+	bpf_map_delete_elem(&adaptive_blocks, &h);
+}
+
+/* A victim that stayed (busy pages) may be proposed again, as if old. */
+void SVMX_OPS(adaptive_evict_done, struct svmx_evict_done *done)
+{
+	__u64 h = done->block.handle;
+	struct block *b = bpf_map_lookup_elem(&adaptive_blocks, &h);
+
+	if (b && done->ret && !b->seq)
+		b->seq = 1;
+}
+
+struct scan {
+	__u32 dev;
+	__u64 below;	/* only blocks filled (aseq) before this */
+	__u64 best_seq;
+	__u64 best;
+	__u32 best_order;
+	__u32 skipped;
+};
+
+static long best_unprotected(struct bpf_map *map, __u64 *handle,
+			     struct block *b, struct scan *s)
+{
+	if (b->dev != s->dev || !b->seq)
+		return 0;
+	if (b->aseq >= s->below) {
+		s->skipped = 1;
+		return 0;
+	}
+	if (b->seq > s->best_seq) {
+		s->best_seq = b->seq;
+		s->best = *handle;
+		s->best_order = b->order;
+	}
+	return 0;
+}
+
+int SVMX_OPS(adaptive_evict, struct svmx_evict_ctx *ev)
+{
+	__u64 need = ev->info.bytes, got = 0, aseq = adaptive_aseq, key = fault_ctx;
+	__u64 *until = bpf_map_lookup_elem(&adaptive_churn, &key);
+	__u32 win = cfg(ADAPTIVE_CFG_WINDOW, window), i;
+	__u32 mode = cfg(ADAPTIVE_CFG_MRU, 0);
+	struct block *b;
+	struct scan s;
+
+	if (mode == 2 || (!mode && !mru_evict) || (until && aseq < *until) ||
+	    fault_sparse)
+		return 0;
+	bpf_for(i, 0, SVMX_EVICT_VICTIMS) {
+		if (got >= need)
+			break;
+		s.dev = ev->info.dev;
+		/* the fault's own fills and the last @win fills */
+		s.below = aseq >= win ? aseq - win + 1 : 0;
+		if (s.below > fault_aseq + 1)
+			s.below = fault_aseq + 1;
+		s.best_seq = 0;
+		s.best = 0;
+		s.best_order = 0;
+		s.skipped = 0;
+		bpf_for_each_map_elem(&adaptive_blocks, best_unprotected, &s, 0);
+		if (s.skipped)
+			__sync_fetch_and_add(&window_protected, 1);
+		if (!s.best)
+			break;
+		if (svmx_bpf_evict_propose(ev, s.best))
+			break;
+		b = bpf_map_lookup_elem(&adaptive_blocks, &s.best);
+		if (b)
+			b->seq = 0;
+		__sync_fetch_and_add(&policy_victims, 1);
+		got += SVMX_BLOCK_BYTES(s.best_order & 31);
+	}
+	return 0;
+}
+
+SVMX_OPS_DEFINE(adaptive_ops,
+		.fault		= (void *)adaptive_fault,
+		.cpu_fault	= (void *)adaptive_cpu_fault,
+		.prefetch	= (void *)adaptive_prefetch,
+		.evict		= (void *)adaptive_evict,
+		.block_alloc	= (void *)adaptive_block_alloc,
+		.block_access	= (void *)adaptive_block_access,
+		.block_free	= (void *)adaptive_block_free,
+		.evict_done	= (void *)adaptive_evict_done,
+		.fault_done	= (void *)adaptive_fault_done,
+		.name		= "adaptive");
