@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "svmx_helpers.h"
+#include "svmx_cgroup.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,8 +26,6 @@
 
 #define MIB		(1UL << 20)
 #define SMALL_DEV	(8 * MIB)
-#define CG_ROOT		"/sys/fs/cgroup"
-#define CGROUPS_FILE	SVMX_DEBUGFS "/cgroups"
 #define POLICY_FILE	SVMX_DEBUGFS "/policy"
 #define BIG		(12 * MIB)	/* tenant A's stream */
 #define HOT		(2 * MIB)	/* tenant B's hot set: one block */
@@ -46,70 +45,10 @@ struct quota_tenant {
 	uint64_t evicted_pages;
 };
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = 0;
-	return 0;
-}
 
-static int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
 
-/* A number after " @key=" in the first line of @text that holds @line. */
-static long long value_in(const char *text, const char *line, const char *key)
-{
-	const char *l = strstr(text, line), *k;
-	char pat[64];
-
-	if (!l)
-		return -1;
-	snprintf(pat, sizeof(pat), " %s=", key);
-	k = strstr(l, pat);
-	return k ? atoll(k + strlen(pat)) : -1;
-}
-
-/* The debugfs cgroups line of @cgid; "" when absent. */
-static const char *cgroup_line(uint64_t cgid)
-{
-	static char text[65536], line[4096];
-	char head[48], *b, *e;
-
-	line[0] = 0;
-	if (read_text(CGROUPS_FILE, text, sizeof(text)))
-		return line;
-	snprintf(head, sizeof(head), "cgroup=%llu ", (unsigned long long)cgid);
-	for (b = text; (b = strstr(b, head)); b++)
-		if (b == text || b[-1] == '\n')
-			break;
-	if (!b)
-		return line;
-	e = strchr(b, '\n');
-	snprintf(line, sizeof(line), " %.*s", (int)(e ? e - b : (long)strlen(b)), b);
-	return line;
-}
-
-static long long cg_value(uint64_t cgid, const char *key)
-{
-	return value_in(cgroup_line(cgid), " cgroup=", key);
-}
 
 static long long policy_value(const char *line, const char *key)
 {
@@ -120,26 +59,7 @@ static long long policy_value(const char *line, const char *key)
 	return value_in(text, line, key);
 }
 
-/* A cgroup under CG_ROOT, made afresh; its id (inode number) in @id. */
-static int cg_make(const char *name, char *path, size_t len, uint64_t *id)
-{
-	struct stat st;
 
-	snprintf(path, len, CG_ROOT "/%s", name);
-	rmdir(path);	/* left over from an earlier run */
-	if (mkdir(path, 0755) || stat(path, &st))
-		return -errno;
-	*id = st.st_ino;
-	return 0;
-}
-
-static int cg_enter(const char *path)
-{
-	char procs[PATH_MAX + 16];
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	return write_text(procs, "0");
-}
 
 /* What a tenant reports, in memory shared with the parent. */
 struct tenant_res {

@@ -23,6 +23,7 @@
 #pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "svmx_helpers.h"
+#include "svmx_cgroup.h"
 
 #include <bpf/bpf.h>
 
@@ -30,10 +31,8 @@
 #include "sysmem.skel.h"
 
 #define MIB		(1UL << 20)
-#define CG_ROOT		"/sys/fs/cgroup"
 #define POLICY_FILE	SVMX_DEBUGFS "/policy"
 #define SCOPES_FILE	SVMX_DEBUGFS "/scopes"
-#define CGROUPS_FILE	SVMX_DEBUGFS "/cgroups"
 #define PARAM_DIR	"/sys/module/svmx/parameters/"
 #define BUDGET_FILE	PARAM_DIR "bpf_invalid_budget"
 #define WINDOW_FILE	PARAM_DIR "bpf_invalid_window_ms"
@@ -49,32 +48,7 @@
 #define EXIT_CGROUP	5
 #define OPS_SHADOW	1
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t n;
 
-	if (fd < 0)
-		return -errno;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = 0;
-	return 0;
-}
-
-static int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
 
 /*
  * The block of debugfs scopes for (@cgid, @role), up to the next scope;
@@ -98,43 +72,8 @@ static const char *scope_block(uint64_t cgid, const char *role)
 	return block;
 }
 
-/* A number after "@key=" in the first line of @text that contains @line. */
-static long long value_in(const char *text, const char *line, const char *key)
-{
-	const char *l = strstr(text, line), *k;
-	char pat[64];
 
-	if (!l)
-		return -1;
-	snprintf(pat, sizeof(pat), " %s=", key);
-	k = strstr(l, pat);
-	return k ? atoll(k + strlen(pat)) : -1;
-}
 
-/* The debugfs cgroups line of @cgid; "" when absent. */
-static const char *cgroup_line(uint64_t cgid)
-{
-	static char text[65536], line[4096];
-	char head[48], *b, *e;
-
-	line[0] = 0;
-	if (read_text(CGROUPS_FILE, text, sizeof(text)))
-		return line;
-	snprintf(head, sizeof(head), "cgroup=%llu ", (unsigned long long)cgid);
-	for (b = text; (b = strstr(b, head)); b++)
-		if (b == text || b[-1] == '\n')
-			break;
-	if (!b)
-		return line;
-	e = strchr(b, '\n');
-	snprintf(line, sizeof(line), " %.*s", (int)(e ? e - b : (long)strlen(b)), b);
-	return line;
-}
-
-static long long cg_value(uint64_t cgid, const char *key)
-{
-	return value_in(cgroup_line(cgid), " cgroup=", key);
-}
 
 /* Poll the scope block of (@cgid, @role) until it contains @want. */
 static bool wait_scope(uint64_t cgid, const char *role, const char *want)
@@ -149,26 +88,7 @@ static bool wait_scope(uint64_t cgid, const char *role, const char *want)
 	return false;
 }
 
-/* A cgroup under CG_ROOT: made afresh, its id (inode number) returned. */
-static int cg_make(const char *name, char *path, size_t len, uint64_t *id)
-{
-	struct stat st;
 
-	snprintf(path, len, CG_ROOT "/%s", name);
-	rmdir(path);	/* left over from an earlier run */
-	if (mkdir(path, 0755) || stat(path, &st))
-		return -errno;
-	*id = st.st_ino;
-	return 0;
-}
-
-static int cg_enter(const char *path)
-{
-	char procs[PATH_MAX + 16];
-
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	return write_text(procs, "0");
-}
 
 /* What a child's workload saw. */
 struct result {
