@@ -91,9 +91,11 @@ tools: module ## build the user-space tools (workloads, bench) and their tests
 	$(Q)$(MAKE) -C tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 	$(Q)$(MAKE) -C tests/tools KSRC=$(KSRC) KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/tools
 
-policies: module ## build the BPF policies, their skeletons, svmx-policy-load and the BPF selftest
+policies: module ## build the BPF policies, their skeletons, svmx-policy-load, svmxctl and the BPF selftests
 	$(Q)$(MAKE) -C bpf KDIR=$(KDIR) BPFDIR=$(BPFDIR) KSRC=$(KSRC) \
 		KHDR=$(CACHED_KERNEL)/headers O=$(BUILD)/bpf TESTO=$(BUILD)/selftests
+	$(Q)$(MAKE) -C tools/svmxctl BPFDIR=$(BPFDIR) KHDR=$(CACHED_KERNEL)/headers \
+		SKELDIR=$(BUILD)/bpf O=$(BUILD)/tools
 
 test: selftests tools policies ## run host checks and every VM suite; last line "N passed, N failed"
 	$(Q)tests/run-all $(KFLAG)
@@ -143,6 +145,7 @@ UNITDIR ?= $(LIBDIR)/systemd/system
 INSTALL_TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
 INSTALL_POLICIES := $(patsubst policy/%.bpf.c,%,$(wildcard policy/*.bpf.c))
 INSTALL_BUILT := $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(BUILD)/bpf/svmx-policy-load \
+	$(BUILD)/tools/svmxctl \
 	$(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES)))
 UNIT := svmx-policy@.service
 
@@ -152,7 +155,7 @@ install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFI
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(POLICYDIR) \
 		$(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	$(Q)install -m 0755 $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(DESTDIR)$(BINDIR)/
-	$(Q)install -m 0755 $(BUILD)/bpf/svmx-policy-load $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(BUILD)/bpf/svmx-policy-load $(BUILD)/tools/svmxctl $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) $(DESTDIR)$(POLICYDIR)/
 	$(Q)install -m 0755 tools/bpftrace/*.bt $(DESTDIR)$(BPFTRACEDIR)/
 	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
@@ -163,6 +166,7 @@ install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFI
 
 uninstall: ## remove what make install installed (same PREFIX, DESTDIR)
 	$(Q)rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_TOOLS)) $(DESTDIR)$(SBINDIR)/svmx-policy-load \
+		$(DESTDIR)$(SBINDIR)/svmxctl \
 		$(addprefix $(DESTDIR)$(POLICYDIR)/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) \
 		$(addprefix $(DESTDIR)$(BPFTRACEDIR)/,$(notdir $(wildcard tools/bpftrace/*.bt))) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) \
