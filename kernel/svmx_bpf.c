@@ -144,6 +144,8 @@ struct svmx_bpf_scope;
  * @exit_msg: the policy's message for the requested exit
  * @prefetch_refused: prefetch ranges the kernel refused (fault_done)
  * @prefetch_clipped: prefetch ranges the kernel shortened (fault_done)
+ * @attached_ns: wall-clock time of the attach or live update that put it
+ *	in its slot (CLOCK_REALTIME ns), for the agent's "since"
  */
 struct svmx_bpf_sched {
 	struct svmx_ops *ops;
@@ -163,6 +165,7 @@ struct svmx_bpf_sched {
 	char exit_msg[SVMX_EXIT_MSG_LEN];
 	atomic64_t prefetch_refused;
 	atomic64_t prefetch_clipped;
+	u64 attached_ns;
 };
 
 /**
@@ -1188,6 +1191,7 @@ static struct svmx_bpf_sched *svmx_bpf_sched_new(struct svmx_ops *ops,
 	s->role = svmx_bpf_role_of(ops);
 	spin_lock_init(&s->window_lock);
 	s->window_start = ktime_get_ns();
+	s->attached_ns = ktime_get_real_ns();
 	ret = ops->init ? ops->init() : 0;
 	if (ret) {
 		pr_info("svmx: BPF policy %s: init failed (%d)\n", ops->name, ret);
@@ -1389,8 +1393,8 @@ static void svmx_bpf_slot_show(struct seq_file *m, const struct svmx_bpf_slot *s
 	if (!s)
 		seq_puts(m, "attached none\n");
 	else
-		seq_printf(m, "attached %s state=%s\n", s->ops->name,
-			   s->ejected ? "ejected" : "active");
+		seq_printf(m, "attached %s state=%s since_ns=%llu\n", s->ops->name,
+			   s->ejected ? "ejected" : "active", s->attached_ns);
 	for (i = 0; s && i < SVMX_CB_NR; i++)
 		seq_printf(m, "  %s calls=%lld errors=%lld invalid=%lld\n",
 			   svmx_bpf_cb_names[i], atomic64_read(&s->calls[i]),

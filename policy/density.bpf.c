@@ -23,13 +23,12 @@
  * that is never used; memory-bound devices where every page moved for
  * nothing costs a page of someone else's working set.
  *
- * Knobs (const volatile, set before load):
- *   threshold - percent of an enclosing region that must be resident or
- *	faulted for the migration to grow to it (default 51, as UVM's
- *	uvm_perf_prefetch_threshold); live override: density_cfg[0], when
- *	non-zero.
+ * Knobs:
+ *   threshold - percent (1..100) of an enclosing region that must be
+ *	resident or faulted for the migration to grow to it (default 51, as
+ *	UVM's uvm_perf_prefetch_threshold); live (svmxctl policy set).
  *   base_order - order of the chunk migrated when no enclosing region is
- *	dense enough (default 0, one page).
+ *	dense enough (default 0, one page); load time.
  * Placement is the default's (migrate here, or as the preferred-location
  * advice says); only the order changes.
  */
@@ -37,7 +36,7 @@
 
 char _license[] SEC("license") = "GPL";
 
-const volatile __u32 threshold = 51;
+__u32 threshold SVMX_LIVE_KNOB = 51;
 const volatile __u32 base_order;
 
 struct region_key {
@@ -55,14 +54,6 @@ struct {
 	__type(key, struct region_key);
 	__type(value, struct region_bits);
 } density_regions SEC(".maps");
-
-/* Live knobs: [0] threshold in percent (0: the rodata one). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} density_cfg SEC(".maps");
 
 /* Counts for user space: faults grown beyond base_order, per order. */
 __u64 grown[SVMX_CHUNK_ORDER + 1];
@@ -114,14 +105,13 @@ int SVMX_OPS(density_fault, struct svmx_fault_ctx *fault)
 		.region = fault->info.addr >> SVMX_REGION_SHIFT,
 	};
 	__u32 page = (fault->info.addr >> SVMX_PAGE_SHIFT) & (SVMX_REGION_PAGES - 1);
-	__u32 zero = 0, *live, pct = threshold, order = base_order, o, n;
+	__u32 pct = threshold, order = base_order, o, n;
 	struct region_bits *b;
 
 	if (fault->answer.placement != SVMX_PLACE_MIGRATE)
 		return 0;
-	live = bpf_map_lookup_elem(&density_cfg, &zero);
-	if (live && *live)
-		pct = *live;
+	if (!pct || pct > 100)
+		pct = 51;	/* a bad live value: the default's */
 	b = bpf_map_lookup_elem(&density_regions, &key);
 	if (b && !fault->info.region.local) {
 		/* Nothing of it is here any more: start afresh. */

@@ -27,16 +27,15 @@
  * in one pass of the main queue.  It does not help a loop larger than
  * device memory (use mru there).
  *
- * Knobs: small_pct (const volatile, default 10): the small queue's share
- * of device memory, in percent; live, the first entry of the s3_tune
- * array map overrides it when non-zero.  The ghost holds up to 4096
+ * Knobs: small_pct (live, default 10): the small queue's share of device
+ * memory, in percent (1..99; other values keep 10).  The ghost holds up to 4096
  * chunks (the map's max_entries, settable before load).
  */
 #include <svmx/svmx.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
-const volatile __u32 small_pct = 10;
+__u32 small_pct SVMX_LIVE_KNOB = 10;
 
 #define S3_MAX_FREQ	3
 #define S3_MAX_STEPS	256	/* queue entries looked at per eviction */
@@ -83,13 +82,6 @@ struct {
 	__type(key, struct s3_ghost_key);
 	__type(value, __u32);
 } s3_ghost SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);		/* small_pct, live; 0: the knob */
-} s3_tune SEC(".maps");
 
 /* Bytes queued per device, and queue entries (dead ones included). */
 __u64 s3_small_bytes[S3_DEVS];
@@ -251,7 +243,7 @@ void SVMX_OPS(s3_evict_done, struct svmx_evict_done *done)
 
 int SVMX_OPS(s3_evict, struct svmx_evict_ctx *ev)
 {
-	__u32 dev = ev->info.dev & (S3_DEVS - 1), zero = 0, *tune, pct = small_pct;
+	__u32 dev = ev->info.dev & (S3_DEVS - 1), pct = small_pct;
 	__u64 need = ev->info.bytes, got = 0, small_target, h, size;
 	struct svmx_device_info di;
 	struct s3_block *b;
@@ -260,9 +252,8 @@ int SVMX_OPS(s3_evict, struct svmx_evict_ctx *ev)
 
 	if (svmx_bpf_device_info(ev->info.dev, &di, sizeof(di)))
 		return 0;
-	tune = bpf_map_lookup_elem(&s3_tune, &zero);
-	if (tune && *tune && *tune < 100)
-		pct = *tune;
+	if (!pct || pct >= 100)
+		pct = 10;	/* a bad live value: the default's */
 	small_target = di.total_bytes / 100 * pct;
 
 	bpf_for(i, 0, S3_MAX_STEPS) {

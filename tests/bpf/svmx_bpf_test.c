@@ -1977,7 +1977,7 @@ TEST_F(bpf, density_grows_to_dense_region)
 	struct pol_density *skel;
 	struct bpf_link *link;
 	struct svmx_counters c;
-	uint32_t zero = 0, hundred = 100;
+	uint32_t hundred = 100;
 	uint64_t word;
 	char *mem;
 
@@ -2004,10 +2004,8 @@ TEST_F(bpf, density_grows_to_dense_region)
 		EXPECT_EQ(i < 16, (snap[i] & SVMX_SNAP_LOC_MASK) == SVMX_SNAP_LOCAL)
 			TH_LOG("page %lu", i);
 	for (i = 0; i < 4; i++) {
-		if (i == 3)
-			ASSERT_EQ(0, bpf_map__update_elem(skel->maps.density_cfg, &zero,
-							  sizeof(zero), &hundred,
-							  sizeof(hundred), BPF_ANY));
+		if (i == 3)	/* the live knob, as svmxctl policy set writes it */
+			skel->data_knobs->threshold = hundred;
 		ASSERT_EQ(0, svmx_exec1(self->fd,
 					svmx_op_read(mem + SZ_2M + r1[i] * ps, 8, &word), &c));
 		EXPECT_EQ(r1_moved[i], c.pages_to_device) TH_LOG("page %u", r1[i]);

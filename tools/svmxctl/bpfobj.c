@@ -42,9 +42,15 @@ static bool is_file(const char *path)
 
 static int try_dir(const char *dir, const char *name, char *path, size_t size)
 {
+	char real[PATH_MAX];
+
 	if ((size_t)snprintf(path, size, "%s/%s.bpf.o", dir, name) >= size)
 		return -ENAMETOOLONG;
-	return is_file(path) ? 0 : -ENOENT;
+	if (!is_file(path))
+		return -ENOENT;
+	if (realpath(path, real) && strlen(real) < size)
+		strcpy(path, real);	/* for messages: no "tools/../bpf" */
+	return 0;
 }
 
 /**
@@ -204,93 +210,59 @@ int ctl_policy_scope(struct ctl_policy *p, uint64_t cgroup_id, bool shadow)
 	return err;
 }
 
-/* The variable @knob of the .rodata datasec: its type and offset. */
-static int rodata_var(struct ctl_policy *p, const char *knob, struct bpf_map **mapp,
-		      const struct btf_type **typep, size_t *off)
+/* The map of a knob section (.rodata or .data.knobs) of an object. */
+static struct bpf_map *knob_map(struct ctl_policy *p, bool live)
 {
-	const struct btf *btf = bpf_object__btf(p->obj);
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec, *var;
+	const char *sfx = live ? ".data.knobs" : ".rodata";
 	struct bpf_map *map;
-	int i;
 
-	if (!btf)
-		return -ENOENT;
 	bpf_object__for_each_map(map, p->obj) {
-		const char *mname = bpf_map__name(map);
+		const char *name = bpf_map__name(map);
+		size_t n = strlen(name), m = strlen(sfx);
 
-		if (!strstr(mname, ".rodata"))
-			continue;
-		sec = btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
-		if (!sec || !btf_is_datasec(sec))
-			continue;
-		for (i = 0, vs = btf_var_secinfos(sec); i < btf_vlen(sec); i++, vs++) {
-			var = btf__type_by_id(btf, vs->type);
-			if (strcmp(btf__name_by_offset(btf, var->name_off), knob))
-				continue;
-			*mapp = map;
-			*typep = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-			*off = vs->offset;
-			return 0;
-		}
+		if (n >= m && !strcmp(name + n - m, sfx))
+			return map;
 	}
-	return -ENOENT;
+	return NULL;
 }
 
 /**
- * ctl_policy_knob() - set a load-time knob (a `const volatile` variable).
+ * ctl_policy_knob() - set a knob of a policy before load.
  * @p: an opened, not yet loaded policy.
- * @knob: the variable's name.
+ * @knob: the variable's name, a load-time (const volatile) or live knob.
  * @value: its new value, a decimal or 0x number (true/false for bool).
  *
  * Return: 0; -ENOENT when the policy has no such knob; -EINVAL when
- * @value is not a number, does not fit the variable, or the variable is
- * not an integer.
+ * @value is not a number of the knob's type.
  */
 int ctl_policy_knob(struct ctl_policy *p, const char *knob, const char *value)
 {
-	const struct btf_type *t;
+	struct ctl_knobs *ks = malloc(sizeof(*ks));
+	struct ctl_knob *k;
 	struct bpf_map *map;
-	size_t off, size;
-	char *data, *end;
-	long long sv;
-	uint64_t uv;
-	int err, bits;
-	bool is_signed;
+	uint64_t v;
+	size_t size;
+	char *data;
+	int err;
 
-	err = rodata_var(p, knob, &map, &t, &off);
-	if (err)
-		return err;
-	if (!t || !btf_is_int(t))
-		return -EINVAL;
-	bits = btf_int_bits(t);
-	is_signed = btf_int_encoding(t) & BTF_INT_SIGNED;
-	if (btf_int_encoding(t) & BTF_INT_BOOL) {
-		if (!strcmp(value, "true") || !strcmp(value, "1"))
-			uv = 1;
-		else if (!strcmp(value, "false") || !strcmp(value, "0"))
-			uv = 0;
+	if (!ks)
+		return -ENOMEM;
+	err = ctl_policy_knobs(p, ks);
+	k = err ? NULL : ctl_knob_find(ks, knob);
+	if (!err && !k)
+		err = -ENOENT;
+	if (!err)
+		err = ctl_knob_encode(k, value, &v);
+	if (!err) {
+		map = knob_map(p, k->live);
+		data = map ? bpf_map__initial_value(map, &size) : NULL;
+		if (!data || k->offset + k->size > size)
+			err = -EINVAL;
 		else
-			return -EINVAL;
-	} else if (is_signed) {
-		errno = 0;
-		sv = strtoll(value, &end, 0);
-		if (!*value || *end || errno)
-			return -EINVAL;
-		if (bits < 64 && (sv < -(1LL << (bits - 1)) || sv >= (1LL << (bits - 1))))
-			return -EINVAL;
-		uv = (uint64_t)sv;
-	} else {
-		if (ctl_parse_u64(value, &uv))
-			return -EINVAL;
-		if (bits < 64 && uv >> bits)
-			return -EINVAL;
+			memcpy(data + k->offset, &v, k->size);	/* little endian */
 	}
-	data = bpf_map__initial_value(map, &size);
-	if (!data || off + t->size > size)
-		return -EINVAL;
-	memcpy(data + off, &uv, t->size);	/* little endian: the low bytes */
-	return 0;
+	free(ks);
+	return err;
 }
 
 /**

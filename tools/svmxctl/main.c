@@ -21,6 +21,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const struct ctl_cmd cmds[] = {
+	{ "policy", cmd_policy, "load, swap, list, inspect, tune and detach policies" },
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 };

@@ -100,4 +100,112 @@ int ctl_policy_load(struct ctl_policy *p);
 int ctl_policy_attach(struct ctl_policy *p, struct bpf_link **link);
 void ctl_policy_close(struct ctl_policy *p);
 
+/* scopes.c: the kernel's slots (debugfs scopes) and svmxctl's pins. */
+
+#define CTL_MAX_CB	16
+
+/**
+ * struct ctl_counts - a policy's callback runs, summed or per callback.
+ * @cb: the callback's name (per-callback entries only).
+ * @calls: callback runs.
+ * @errors: runs that returned an error (the default decided instead).
+ * @invalid: answers the kernel rejected (the default decided instead).
+ */
+struct ctl_counts {
+	char cb[24];
+	uint64_t calls;
+	uint64_t errors;
+	uint64_t invalid;
+};
+
+/**
+ * struct ctl_slot - one slot (scope and role) as the kernel shows it.
+ * @cgroup_id: 0 for the global scope.
+ * @cgroup_path: the cgroup's path ("(global)" for the global scope).
+ * @shadow: the shadow slot of its scope.
+ * @removed: the cgroup is gone.
+ * @name: the attached policy, "" when none.
+ * @ejected: the attached policy was ejected (its link is still there).
+ * @since_ns: wall-clock ns of its attach or live update.
+ * @counts: its callback counts, summed.
+ * @cb: its counts per callback; @nr_cb of them.
+ * @nr_cb: entries of @cb.
+ * @exit_name: the last policy that left the slot, "" when none.
+ * @exit_kind: how it left (unreg, error, invalid, cgroup, unload, replaced).
+ * @exit_ns: wall-clock ns of its exit.
+ * @exit_reason: the kernel's reason.
+ * @exit_msg: the policy's message (svmx_bpf_error()).
+ * @exit_counts: its counts at exit, summed.
+ * @exit_cb: its counts at exit per callback; @nr_exit_cb of them.
+ * @nr_exit_cb: entries of @exit_cb.
+ */
+struct ctl_slot {
+	uint64_t cgroup_id;
+	char cgroup_path[512];
+	bool shadow;
+	bool removed;
+	char name[64];
+	bool ejected;
+	uint64_t since_ns;
+	struct ctl_counts counts;
+	struct ctl_counts cb[CTL_MAX_CB];
+	int nr_cb;
+	char exit_name[64];
+	char exit_kind[24];
+	uint64_t exit_ns;
+	char exit_reason[1024];
+	char exit_msg[1024];
+	struct ctl_counts exit_counts;
+	struct ctl_counts exit_cb[CTL_MAX_CB];
+	int nr_exit_cb;
+};
+
+int ctl_slots_read(struct ctl_slot **slots, int *nr);
+struct ctl_slot *ctl_slot_find(struct ctl_slot *slots, int nr, uint64_t cgroup_id,
+			       bool shadow);
+void ctl_slot_pin_dir(uint64_t cgroup_id, bool shadow, char *buf, size_t size);
+const char *ctl_slot_scope_name(const struct ctl_slot *s, char *buf, size_t size);
+
+/* knobs.c: load-time (.rodata) and live (.data.knobs) knobs. */
+
+#define CTL_MAX_KNOBS	64
+
+/**
+ * struct ctl_knob - one knob of a policy.
+ * @name: its variable's name.
+ * @live: in .data.knobs (changeable while attached), else load-time only.
+ * @size: its size in bytes (1, 2, 4 or 8).
+ * @offset: its offset in its section.
+ * @is_signed: a signed integer.
+ * @is_bool: a bool.
+ * @value: its value (sign-extended).
+ */
+struct ctl_knob {
+	char name[64];
+	bool live;
+	uint32_t size;
+	uint32_t offset;
+	bool is_signed;
+	bool is_bool;
+	uint64_t value;
+};
+
+/**
+ * struct ctl_knobs - the knobs of a policy.
+ * @nr: entries of @knob.
+ * @knob: the knobs, load-time ones first.
+ */
+struct ctl_knobs {
+	int nr;
+	struct ctl_knob knob[CTL_MAX_KNOBS];
+};
+
+int ctl_knob_encode(const struct ctl_knob *k, const char *text, uint64_t *value);
+const char *ctl_knob_format(const struct ctl_knob *k, char *buf, size_t size);
+struct ctl_knob *ctl_knob_find(struct ctl_knobs *ks, const char *name);
+const char *ctl_knob_names(const struct ctl_knobs *ks, char *buf, size_t size);
+int ctl_policy_knobs(struct ctl_policy *p, struct ctl_knobs *ks);
+int ctl_pinned_knobs(const char *dir, struct ctl_knobs *ks);
+int ctl_pinned_knob_set(const char *dir, const struct ctl_knob *k, uint64_t value);
+
 #endif /* SVMXCTL_H */

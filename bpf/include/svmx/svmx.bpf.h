@@ -118,4 +118,18 @@ int svmx_bpf_region_info(__u64 ctx_handle, __u64 addr,
 	___ret;									\
 })
 
+/*
+ * SVMX_LIVE_KNOB: a policy's knob that can change while it is attached.
+ * Load-time knobs are `const volatile` (.rodata, fixed at load: the
+ * verifier prunes by their values); a live knob is a plain integer
+ * variable in the .data.knobs section, which the agent pins and changes
+ * by name (`svmxctl policy set POLICY KNOB=VALUE`), e.g.
+ *
+ *	__u32 threshold SVMX_LIVE_KNOB = 51;
+ *
+ * Read it once per callback into a local: a write may land between two
+ * reads.
+ */
+#define SVMX_LIVE_KNOB	SEC(".data.knobs")
+
 #endif /* SVMX_BPF_H */
