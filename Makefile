@@ -142,6 +142,9 @@ DATADIR ?= $(PREFIX)/share
 BPFTRACEDIR ?= $(DATADIR)/svmx/bpftrace
 DOCDIR ?= $(DATADIR)/doc/svmx
 UNITDIR ?= $(LIBDIR)/systemd/system
+MANDIR ?= $(DATADIR)/man
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+MAN8 := $(notdir $(wildcard tools/svmxctl/man/*.8))
 INSTALL_TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
 INSTALL_POLICIES := $(patsubst policy/%.bpf.c,%,$(wildcard policy/*.bpf.c))
 INSTALL_BUILT := $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(BUILD)/bpf/svmx-policy-load \
@@ -153,7 +156,10 @@ install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFI
 	$(Q)missing=$$(for f in $(INSTALL_BUILT); do [ -f $$f ] || echo $${f#$(TOP)/}; done); \
 		if [ -n "$$missing" ]; then echo "svmx: not built: $$missing (make tools policies)" >&2; exit 1; fi
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(POLICYDIR) \
-		$(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
+	$(Q)install -m 0644 $(addprefix tools/svmxctl/man/,$(MAN8)) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)install -m 0644 tools/svmxctl/svmxctl.bash $(DESTDIR)$(COMPLETIONDIR)/svmxctl
 	$(Q)install -m 0755 $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 0755 $(BUILD)/bpf/svmx-policy-load $(BUILD)/tools/svmxctl $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) $(DESTDIR)$(POLICYDIR)/
@@ -170,8 +176,10 @@ uninstall: ## remove what make install installed (same PREFIX, DESTDIR)
 		$(addprefix $(DESTDIR)$(POLICYDIR)/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) \
 		$(addprefix $(DESTDIR)$(BPFTRACEDIR)/,$(notdir $(wildcard tools/bpftrace/*.bt))) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) \
-		$(DESTDIR)$(UNITDIR)/$(UNIT)
-	$(Q)rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(BPFTRACEDIR) $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+		$(DESTDIR)$(UNITDIR)/$(UNIT) $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MAN8)) \
+		$(DESTDIR)$(COMPLETIONDIR)/svmxctl
+	$(Q)rmdir -p --ignore-fail-on-non-empty $(DESTDIR)$(POLICYDIR) $(DESTDIR)$(BPFTRACEDIR) \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) 2>/dev/null || true
 
 clean: ## remove build output (not the kernel cache)
 	$(Q)kdir=$$(cat kernel/.kdir 2>/dev/null); \
