@@ -23,6 +23,7 @@ static int cmd_version(int argc, char **argv);
 static const struct ctl_cmd cmds[] = {
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
+	{ "stats", cmd_stats, "count faults, migrations, evictions per device, policy, cgroup" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
