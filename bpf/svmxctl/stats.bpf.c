@@ -29,7 +29,8 @@
  *    the decision the event belongs to.  A device fault's decision
  *    (hook fault) covers everything up to its svmx:svmx_fault event: its
  *    migrations, prefetch, mappings and the evictions made for it; a CPU
- *    fault's (hook cpu_fault) everything up to its svmx:svmx_cpu_fault.
+ *    fault's (hook cpu_fault) everything up to its svmx:svmx_cpu_fault,
+ *    and the region update (ping-pong) right after it.
  *    Evictions for an explicit SVMX_IOC_MIGRATE belong to the policy that
  *    chose their victims (hook victim), up to the end of the ioctl.  What
  *    belongs to no decision (an explicit migration's pages, the evictions
@@ -65,10 +66,16 @@ struct {
 	__type(value, struct ctl_stats_row);
 } by_cgroup SEC(".maps");
 
-/* The decisions a task is inside: a device fault's or ioctl's, a CPU fault's. */
+/*
+ * The decisions a task is inside: a device fault's or ioctl's, a CPU
+ * fault's; and the last CPU fault's, for the region update that follows
+ * its svmx:svmx_cpu_fault event (svmx_migrate_to_ram() records the
+ * ping-pong after tracing the fault).
+ */
 struct open_decision {
 	struct ctl_stats_policy_key dev;
 	struct ctl_stats_policy_key cpu;
+	struct ctl_stats_policy_key last_cpu;
 };
 
 struct {
@@ -101,8 +108,11 @@ static __always_inline struct open_decision *open_decision(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* The rows an event of device @dev counts in. */
-static __always_inline void rows_of(int dev, struct rows *r)
+/*
+ * The rows an event of device @dev counts in; @after_cpu: the event
+ * follows a CPU fault's own event (its region update).
+ */
+static __always_inline void rows_of(int dev, struct rows *r, bool after_cpu)
 {
 	struct ctl_stats_policy_key key = {};
 	struct open_decision *od = open_decision(false);
@@ -110,7 +120,9 @@ static __always_inline void rows_of(int dev, struct rows *r)
 	__u64 cg;
 
 	/* A CPU fault can happen inside a device fault: the inner one wins. */
-	if (od && od->cpu.name[0])
+	if (od && after_cpu)
+		__builtin_memcpy(&key, &od->last_cpu, sizeof(key));
+	else if (od && od->cpu.name[0])
 		__builtin_memcpy(&key, &od->cpu, sizeof(key));
 	else if (od)
 		__builtin_memcpy(&key, &od->dev, sizeof(key));
@@ -174,7 +186,7 @@ int BPF_PROG(svmx_policy, int dev, u32 hook, const char *policy,
 			 !od->cpu.name[0])
 			__builtin_memcpy(&od->dev, &key, sizeof(key));
 	}
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	/* The decision counts for the policy that took it. */
 	r.pol = hash_row(&by_policy, &key);
 	ADD(&r, decisions, 1);
@@ -191,7 +203,7 @@ int BPF_PROG(svmx_fault, int dev, unsigned long addr, u32 access,
 	__u32 b = bucket(ns);
 	struct rows r;
 
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	ADD(&r, faults, 1);
 	ADD(&r, fault_errors, ret != 0);
 	ADD(&r, remote, placement == SVMX_PLACE_REMOTE);
@@ -212,11 +224,13 @@ int BPF_PROG(svmx_cpu_fault, int dev, unsigned long addr, bool cpu, u32 order,
 	struct open_decision *od;
 	struct rows r;
 
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	ADD(&r, cpu_faults, cpu);
 	od = open_decision(false);
-	if (od)
+	if (od) {
+		__builtin_memcpy(&od->last_cpu, &od->cpu, sizeof(od->cpu));
 		__builtin_memset(&od->cpu, 0, sizeof(od->cpu));
+	}
 	return 0;
 }
 
@@ -227,7 +241,7 @@ int BPF_PROG(svmx_migrate, int dev, u32 dir, unsigned long start,
 {
 	struct rows r;
 
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	if (dir == SVMX_DIR_TO_DEVICE) {
 		ADD(&r, pages_to_device, migrated);
 		ADD(&r, bytes_to_device, bytes);
@@ -245,7 +259,7 @@ int BPF_PROG(svmx_evict, int dev, unsigned long pfn, u32 order,
 {
 	struct rows r;
 
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	ADD(&r, evictions, 1);
 	ADD(&r, evicted_pages, pages);
 	ADD(&r, evictions_failed, ret != 0);
@@ -261,7 +275,8 @@ int BPF_PROG(svmx_region, int dev, unsigned long addr, u32 event, u32 dir,
 
 	if (!reversed)
 		return 0;
-	rows_of(dev, &r);
+	/* Only a CPU fault migrates a region to system memory with a record. */
+	rows_of(dev, &r, dir == SVMX_DIR_TO_SYSTEM);
 	ADD(&r, pingpong, 1);
 	return 0;
 }
@@ -272,7 +287,7 @@ int BPF_PROG(svmx_remote_map, int dev, unsigned long start,
 {
 	struct rows r;
 
-	rows_of(dev, &r);
+	rows_of(dev, &r, false);
 	ADD(&r, remote_pages, system);
 	ADD(&r, peer_pages, peer);
 	return 0;
@@ -284,7 +299,9 @@ int BPF_PROG(svmx_ioctl, int dev, unsigned int cmd, long ret)
 {
 	struct open_decision *od = open_decision(false);
 
-	if (od)
-		__builtin_memset(od, 0, sizeof(*od));
+	if (od) {
+		__builtin_memset(&od->dev, 0, sizeof(od->dev));
+		__builtin_memset(&od->cpu, 0, sizeof(od->cpu));
+	}
 	return 0;
 }

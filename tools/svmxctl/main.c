@@ -24,6 +24,8 @@ static const struct ctl_cmd cmds[] = {
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 	{ "stats", cmd_stats, "count faults, migrations, evictions per device, policy, cgroup" },
+	{ "top", cmd_top, "live view of faults, migrations, evictions, latency" },
+	{ "export", cmd_export, "write the stats for Prometheus' node-exporter textfile collector" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))

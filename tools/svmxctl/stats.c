@@ -325,7 +325,8 @@ static const struct ctl_stats_entry *find(const struct ctl_stats_snap *s, enum c
  * ctl_stats_diff() - the counts between two snapshots.
  * @cur: the later snapshot.
  * @prev: the earlier one, or NULL (then @diff is a copy of @cur).
- * @diff: @cur's rows minus @prev's; @diff->t is the interval in seconds.
+ * @diff: @cur's rows minus @prev's; @diff->t is the interval in seconds
+ *	(without @prev, @cur's time).
  *
  * Return: 0 or -ENOMEM.
  */
@@ -337,7 +338,7 @@ int ctl_stats_diff(const struct ctl_stats_snap *cur, const struct ctl_stats_snap
 	int by;
 
 	memset(diff, 0, sizeof(*diff));
-	diff->t = prev ? cur->t - prev->t : 0;
+	diff->t = prev ? cur->t - prev->t : cur->t;
 	for (by = 0; by < CTL_BY_NR; by++) {
 		diff->e[by] = calloc(cur->n[by] ? cur->n[by] : 1, sizeof(*diff->e[by]));
 		if (!diff->e[by]) {
