@@ -166,14 +166,20 @@ static void put_histogram(FILE *f, enum ctl_by by, const struct ctl_stats_snap *
 	}
 }
 
-/* The whole exposition of @s into a malloc()ed buffer. */
-static int render(const struct ctl_stats_snap *s, char **buf, size_t *len)
+/*
+ * The whole exposition of @s into a malloc()ed buffer, after a comment
+ * that numbers the write (@n, from 1): the collector ignores it, a reader
+ * can tell versions apart.
+ */
+static int render(const struct ctl_stats_snap *s, uint64_t n, char **buf, size_t *len)
 {
 	FILE *f = open_memstream(buf, len);
 	int by;
 
 	if (!f)
 		return -errno;
+	fprintf(f, "# svmxctl export: write %llu, counting for %.3f s\n",
+		(unsigned long long)n, s->t);
 	for (by = 0; by < CTL_BY_NR; by++) {
 		put_counters(f, by, s);
 		put_histogram(f, by, s);
@@ -214,7 +220,7 @@ static int write_atomic(const char *dir, const char *buf, size_t len)
 }
 
 static int export_once(struct ctl_stats *skel, const struct ctl_stats_snap *start,
-		       const char *dir)
+		       const char *dir, uint64_t n)
 {
 	struct ctl_stats_snap cur, tot;
 	size_t len = 0;
@@ -227,7 +233,7 @@ static int export_once(struct ctl_stats *skel, const struct ctl_stats_snap *star
 	ctl_stats_free(&cur);
 	if (err)
 		return ctl_err("cannot read the counters: %s", strerror(-err));
-	err = render(&tot, &buf, &len);
+	err = render(&tot, n, &buf, &len);
 	ctl_stats_free(&tot);
 	if (!err)
 		err = write_atomic(dir, buf, len);
@@ -272,6 +278,7 @@ int cmd_export(int argc, char **argv)
 	double interval = 15;
 	bool once = false;
 	int opt, ret;
+	uint64_t n;
 
 	optind = 1;
 	opterr = 0;
@@ -309,8 +316,8 @@ int cmd_export(int argc, char **argv)
 		ret = ctl_err("cannot read the counters: %s", strerror(-ret));
 		goto out;
 	}
-	while (!ret && !ctl_sleep(interval)) {
-		ret = export_once(skel, &start, dir);
+	for (n = 1; !ret && !ctl_sleep(interval); n++) {
+		ret = export_once(skel, &start, dir, n);
 		if (once)
 			break;
 	}
