@@ -35,7 +35,7 @@
 const char *const ctl_by_names[CTL_BY_NR] = { "device", "policy", "cgroup" };
 
 /* Set by SIGINT/SIGTERM: the sampling loops end after the current sample. */
-volatile int ctl_stopping;
+volatile sig_atomic_t ctl_stopping;
 
 /* ------------------------------------------------------------------
  * The collector
@@ -526,7 +526,8 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 			break;
 		case 'b':
 			if (parse_by(optarg, &o->by))
-				return ctl_usage_err("stats", "unknown --by '%s': device, policy or cgroup",
+				return ctl_usage_err("stats",
+						     "unknown --by '%s': device, policy or cgroup",
 						     optarg);
 			break;
 		case 'j':
@@ -542,7 +543,8 @@ static int parse_args(int argc, char **argv, struct stats_opts *o)
 	if (optind < argc && !strcmp(argv[optind - 1], "--")) {
 		o->cmd = argv + optind;
 		if (timed)
-			return ctl_usage_err("stats", "--interval and --count do not go with a command");
+			return ctl_usage_err("stats",
+					     "--interval and --count do not go with a command");
 		return 0;
 	}
 	if (optind < argc)
@@ -637,7 +639,7 @@ static int key_width(const struct ctl_stats_snap *s, enum ctl_by by)
  * its remote share and its latency quantiles.
  */
 void ctl_stats_print_table(FILE *f, enum ctl_by by, const struct ctl_stats_snap *tot,
-		       const struct ctl_stats_snap *d, const char *title)
+			   const struct ctl_stats_snap *d, const char *title)
 {
 	int w = key_width(tot, by);
 	size_t i;
@@ -669,6 +671,7 @@ static struct json_object *row_json(const struct ctl_stats_row *r, double per)
 	};
 	struct json_object *o = json_object_new_object(), *h;
 	unsigned int b;
+	double ratio;
 	size_t i;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
@@ -680,8 +683,8 @@ static struct json_object *row_json(const struct ctl_stats_row *r, double per)
 	}
 	if (per > 0)
 		return o;
-	json_object_object_add(o, "remote_ratio",
-			       json_object_new_double(r->faults ? (double)r->remote / r->faults : 0));
+	ratio = r->faults ? (double)r->remote / r->faults : 0;
+	json_object_object_add(o, "remote_ratio", json_object_new_double(ratio));
 	h = json_object_new_array();
 	for (b = 0; b < CTL_STATS_BUCKETS; b++) {
 		struct json_object *e;
@@ -713,8 +716,8 @@ static struct json_object *row_json(const struct ctl_stats_row *r, double per)
  * Return: the object.
  */
 struct json_object *ctl_stats_sample_json(uint64_t n, enum ctl_by by, double elapsed,
-				      const struct ctl_stats_snap *tot,
-				      const struct ctl_stats_snap *d)
+					  const struct ctl_stats_snap *tot,
+					  const struct ctl_stats_snap *d)
 {
 	struct json_object *o = json_object_new_object(), *rows = json_object_new_array();
 	size_t i;
@@ -728,12 +731,12 @@ struct json_object *ctl_stats_sample_json(uint64_t n, enum ctl_by by, double ela
 		const struct ctl_stats_entry *e = &tot->e[by][i];
 		struct json_object *r = json_object_new_object();
 
-		if (by == CTL_BY_DEVICE)
+		if (by == CTL_BY_DEVICE) {
 			json_object_object_add(r, "device", json_object_new_uint64(e->id));
-		else if (by == CTL_BY_POLICY)
+		} else if (by == CTL_BY_POLICY) {
 			json_object_object_add(r, "policy", e->name[0] ?
 					       json_object_new_string(e->name) : NULL);
-		else {
+		} else {
 			json_object_object_add(r, "cgroup", json_object_new_string(e->name));
 			json_object_object_add(r, "cgroup_id", json_object_new_uint64(e->id));
 		}
@@ -770,7 +773,8 @@ static int sample_loop(struct ctl_stats *skel, const struct stats_opts *o)
 			err = ctl_stats_diff(&cur, &prev, &d);
 		if (!err) {
 			if (doc) {
-				json_object_array_add(doc, ctl_stats_sample_json(n, o->by, tot.t, &tot, &d));
+				json_object_array_add(doc, ctl_stats_sample_json(n, o->by, tot.t,
+										 &tot, &d));
 			} else {
 				snprintf(title, sizeof(title),
 					 "svmxctl stats: sample %llu of %llu, %.2f s, by %s (totals since start; /s: this interval)",

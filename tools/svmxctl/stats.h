@@ -7,6 +7,7 @@
 #define SVMXCTL_STATS_H
 
 #include <linux/types.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -62,7 +63,7 @@ uint64_t ctl_stats_bucket_le_ns(unsigned int b);
 int ctl_parse_interval(const char *cmd, const char *arg, double *sec);
 int ctl_sleep(double sec);
 void ctl_stop_on_signals(void);
-extern volatile int ctl_stopping;
+extern volatile sig_atomic_t ctl_stopping;
 void ctl_stats_print_table(FILE *f, enum ctl_by by, const struct ctl_stats_snap *tot,
 			   const struct ctl_stats_snap *d, const char *title);
 struct json_object *ctl_stats_sample_json(uint64_t n, enum ctl_by by, double elapsed,
