@@ -146,6 +146,12 @@ check "stats as non-root: one line, status 1, command not run" \
 run "$svmxctl" stats -h
 check "stats -h: usage on stdout" '[ $rc = 0 ] && grep -q "^Usage: svmxctl stats" "$tmp/out"'
 
+# --- while counting, the programs hold the module -----------------------------
+run "$svmxctl" stats -- rmmod svmx
+check "rmmod refused while stats counts (status passed through)" \
+	'[ $rc != 0 ] && [ -d /sys/module/svmx ] && grep -q "^svmxctl stats: .rmmod. ran" "$tmp/out"'
+[ -d /sys/module/svmx ] || insmod "$top/kernel/svmx.ko" mem_mb=16 nr_devices=2
+
 # --- module not loaded: unload, try, load again with the stage's parameters --
 if rmmod svmx 2>/dev/null; then
 	run "$svmxctl" stats -- touch "$tmp/ran"
