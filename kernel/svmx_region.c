@@ -120,7 +120,8 @@ static int svmx_region_update(struct svmx_ctx *ctx, unsigned long addr,
 	*val = v;
 	trace_svmx_region(ctx->sdev->id, idx << SVMX_REGION_SHIFT, op->event,
 			  op->dir, FIELD_GET(REG_PLACED, v), FIELD_GET(REG_PP, v),
-			  FIELD_GET(REG_DEV, v), FIELD_GET(REG_CPU, v));
+			  FIELD_GET(REG_DEV, v), FIELD_GET(REG_CPU, v),
+			  op->reversed);
 	return 0;
 }
 

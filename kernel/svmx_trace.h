@@ -564,11 +564,17 @@ SVMX_REGION_NAMES
 #define EM(a, b)	{a, b},
 #define EMe(a, b)	{a, b}
 
-/* One committed update of a 2 MiB region's history (the policy's input). */
+/*
+ * One committed update of a 2 MiB region's history (the policy's input).
+ * @reversed: this migration reversed the region's previous one, i.e. it
+ * is one ping-pong (the saturating @pingpong count cannot say so once it
+ * saturates, and a watcher that starts late has no previous count).
+ */
 TRACE_EVENT(svmx_region,
 	TP_PROTO(int dev, unsigned long addr, u32 event, u32 dir, u32 placed,
-		 u32 pingpong, u32 dev_faults, u32 cpu_faults),
-	TP_ARGS(dev, addr, event, dir, placed, pingpong, dev_faults, cpu_faults),
+		 u32 pingpong, u32 dev_faults, u32 cpu_faults, bool reversed),
+	TP_ARGS(dev, addr, event, dir, placed, pingpong, dev_faults, cpu_faults,
+		reversed),
 	TP_STRUCT__entry(
 		__field(int, dev)
 		__field(unsigned long, addr)
@@ -578,6 +584,7 @@ TRACE_EVENT(svmx_region,
 		__field(u32, pingpong)
 		__field(u32, dev_faults)
 		__field(u32, cpu_faults)
+		__field(bool, reversed)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -588,13 +595,14 @@ TRACE_EVENT(svmx_region,
 		__entry->pingpong = pingpong;
 		__entry->dev_faults = dev_faults;
 		__entry->cpu_faults = cpu_faults;
+		__entry->reversed = reversed;
 	),
-	TP_printk("dev=%d region=0x%lx event=%s dir=%s placed=0x%x pingpong=%u dev_faults=%u cpu_faults=%u",
+	TP_printk("dev=%d region=0x%lx event=%s dir=%s placed=0x%x pingpong=%u dev_faults=%u cpu_faults=%u reversed=%d",
 		  __entry->dev, __entry->addr,
 		  __print_symbolic(__entry->event, SVMX_REGION_NAMES),
 		  __print_symbolic(__entry->dir, SVMX_DIR_NAMES),
 		  __entry->placed, __entry->pingpong, __entry->dev_faults,
-		  __entry->cpu_faults)
+		  __entry->cpu_faults, __entry->reversed)
 );
 
 /* The execution engine's forward-progress rule overrode a policy decision. */

@@ -22,6 +22,9 @@ static int cmd_version(int argc, char **argv);
 
 static const struct ctl_cmd cmds[] = {
 	{ "policy", cmd_policy, "load, swap, list, inspect, tune and detach policies" },
+	{ "stats", cmd_stats, "count faults, migrations, evictions per device, policy, cgroup" },
+	{ "top", cmd_top, "live view of faults, migrations, evictions, latency" },
+	{ "export", cmd_export, "write the stats for Prometheus' node-exporter textfile collector" },
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 };

@@ -54,6 +54,9 @@ struct ctl_cmd {
 
 /* Subcommand entry points, one per source file. */
 int cmd_policy(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* common.c */
 extern int ctl_verbose;
