@@ -30,9 +30,9 @@
  * blocks filled since the first fault of the current fault batch was
  * asked (svmx_fault_info.batch_id: the chunks and prefetch of the batch,
  * none of whose pieces has run yet) and the `window` most recent fills.
- * When every block of the device is protected (a batch spanning the
- * whole device), the policy proposes nothing and the kernel's LRU
- * evicts, the oldest of the batch's blocks last.  Among the other blocks
+ * When every block of the device is protected (a batch needing more
+ * than the device), the policy proposes nothing and the kernel's LRU
+ * evicts.  Among the other blocks
  * of the device the most recently used one is evicted first.  On a loop
  * over more than device memory (the cyclic scan, LRU's worst case) this
  * keeps most of the loop resident and misses only on the part that does
