@@ -106,9 +106,13 @@ check: ## host-side checks only (checkpatch, kernel-doc, shell syntax, make inst
 demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
 	$(Q)tools/demo $(KFLAG)
 
-# BENCH_QUICK=1 fewer rounds and working sets; BENCH_ONLY=migrate,overhead,matrix
+# BENCH_QUICK=1 fewer rounds and working sets; BENCH_ONLY=migrate,overhead,matrix;
+# matrix cells: BENCH_WORKLOADS=random,phase BENCH_POLICIES=adaptive BENCH_SETS=1.5,2
 bench: selftests tools policies ## run the benchmarks in the VM and print the tables
-	$(Q)tools/bench $(KFLAG) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
+	$(Q)tools/bench $(KFLAG) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
+		$(if $(BENCH_WORKLOADS),--workloads $(BENCH_WORKLOADS)) \
+		$(if $(BENCH_POLICIES),--policies $(BENCH_POLICIES)) \
+		$(if $(BENCH_SETS),--sets $(BENCH_SETS))
 
 # SEEDS=N passes per program (default 10), or DURATION=SEC per program;
 # SEED=S first seed (default random); OPS=N torture operations per pass;
@@ -192,6 +196,6 @@ help: ## this text
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
 	@echo "make install/uninstall: PREFIX=<dir> (default /usr/local) DESTDIR=<staging root>"
-	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix"
+	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix BENCH_WORKLOADS=LIST BENCH_POLICIES=LIST BENCH_SETS=LIST"
 	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M HIVE=1 FAULTS=P"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"

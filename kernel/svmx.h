@@ -312,6 +312,8 @@ struct svmx_block {
  *	callback that looked it up by @id may still read it
  * @cgroup: the cgroup (v2) of the process that bound the context: its
  *	policy scope and the per-cgroup totals
+ * @fault_batches: fault batches serviced for the binding; the count after
+ *	a batch's own is its &svmx_fault_info.batch_id
  */
 struct svmx_ctx {
 	struct svmx_device *sdev;
@@ -330,6 +332,7 @@ struct svmx_ctx {
 	u64 id;
 	struct rcu_head rcu;
 	struct svmx_cgroup *cgroup;
+	atomic64_t fault_batches;
 };
 
 #define SVMX_PTE_WRITE	1UL
@@ -435,6 +438,16 @@ struct svmx_residency {
  *	bound, never reused, never 0; for svmx_bpf_region_info()
  * @cgroup_id: cgroup (v2) id of the process that bound the faulting
  *	context, 0 if unknown; it selects the context's policy scope
+ * @batch_id: the fault's batch: the binding's count of fault batches,
+ *	this one included (from 1, never 0); every fault of one batch has
+ *	the same, a later batch of the binding a larger one.  A retry of the
+ *	same pieces after their pages were taken again is a new batch.
+ * @batch_index: the fault's position in its batch, 0..@batch_faults - 1,
+ *	in address order of the operation's pieces.  Faults that an earlier
+ *	fault's chunk already satisfied are not asked about, so the indices
+ *	seen may skip.  With @batch_id it tells the policy which blocks the
+ *	batch filled before this fault: those its pieces still need, since
+ *	no piece of the batch runs before every fault of it is serviced.
  */
 struct svmx_fault_info {
 	u32 dev;
@@ -459,6 +472,8 @@ struct svmx_fault_info {
 	s32 peer_free_order[SVMX_MAX_DEVICES];
 	u64 ctx_handle;
 	u64 cgroup_id;
+	u64 batch_id;
+	u32 batch_index;
 };
 
 /**

@@ -464,7 +464,8 @@ static int svmx_prefetch_ranges(struct svmx_ctx *ctx,
 
 static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 			    const struct svmx_fault *batch, unsigned int nr,
-			    bool in_place, struct svmx_counters *cnt)
+			    u64 batch_id, bool in_place,
+			    struct svmx_counters *cnt)
 {
 	struct svmx_device *sdev = ctx->sdev, *target = sdev;
 	struct svmx_fault_done fd = { .got_order = -1 };
@@ -479,6 +480,8 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
 	if (!vma || !svmx_vma_allows(vma, f->access))
 		return -EFAULT;
 	svmx_fault_info_fill(ctx, vma, f, nr, &info);
+	info.batch_id = batch_id;
+	info.batch_index = f - batch;
 	svmx_policy_fault(sdev, &info, &d, cnt);
 	fd.asked_order = d.order;
 	if (in_place && d.placement != SVMX_PLACE_REMOTE) {
@@ -533,6 +536,8 @@ static int svmx_service_one(struct svmx_ctx *ctx, const struct svmx_fault *f,
  * @cnt: counters of the caller
  *
  * Faults already satisfied by an earlier chunk of the batch are skipped.
+ * The policy sees each fault's batch (&svmx_fault_info.batch_id, a count
+ * per binding) and its index in it.
  *
  * Return: 0 or a negative errno (-EFAULT: an address is not accessible
  * with the faulting access).
@@ -541,6 +546,8 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 			unsigned int nr, bool in_place, struct svmx_counters *cnt)
 {
 	const struct svmx_cost_params *cost = &ctx->sdev->cost;
+	/* Several threads may run work of one binding: one id each batch. */
+	u64 batch_id = atomic64_inc_return(&ctx->fault_batches);
 	unsigned int i;
 	int ret = 0;
 
@@ -557,7 +564,7 @@ int svmx_service_faults(struct svmx_ctx *ctx, struct svmx_fault *faults,
 		mutex_unlock(&ctx->pt_lock);
 		if (!mapped)
 			ret = svmx_service_one(ctx, &faults[i], faults, nr,
-					       in_place, cnt);
+					       batch_id, in_place, cnt);
 	}
 	mmap_read_unlock(ctx->mm);
 	return ret;

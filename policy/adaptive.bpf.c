@@ -27,8 +27,12 @@
  * Eviction (scan resistant).  Every block the policy hears of gets a
  * sequence number of use at its fill and at each block_access (at most
  * once per block and device epoch), and one of fill.  Protected are the
- * blocks filled since the current fault was asked (its chunk and its
- * prefetch) and the `window` most recent fills.  Among the other blocks
+ * blocks filled since the first fault of the current fault batch was
+ * asked (svmx_fault_info.batch_id: the chunks and prefetch of the batch,
+ * none of whose pieces has run yet) and the `window` most recent fills.
+ * When every block of the device is protected (a batch needing more
+ * than the device), the policy proposes nothing and the kernel's LRU
+ * evicts.  Among the other blocks
  * of the device the most recently used one is evicted first.  On a loop
  * over more than device memory (the cyclic scan, LRU's worst case) this
  * keeps most of the loop resident and misses only on the part that does
@@ -38,9 +42,9 @@
  * newest blocks.  Two cases go to the kernel's LRU instead, which evicts
  * what earlier fault batches brought:
  *  - a fault of a batch of many faults that enters its chunk past the
- *    first page: a strided batch (a column walk), whose entries span
- *    several chunks that the device has not touched yet; MRU would evict
- *    them before their pieces run;
+ *    first page: a strided batch (a column walk) of a later column, whose
+ *    chunks the earlier columns brought: the LRU evicts those the walk
+ *    has passed, MRU those it is about to reach;
  *  - a binding for which the kernel overrode a decision (forward
  *    progress: pages evicted before the device could use them) or the
  *    fallback ladder could not get the chunk: for churn_hold fills.
@@ -58,14 +62,12 @@
  *   confidence - faults in a row at one distance before the stride is
  *	trusted (default 2)
  *   window - most recent fills protected from eviction besides the
- *	current fault's own (default 1; each one more protected block is one
- *	block less of a loop kept resident); live override
- *	adaptive_cfg[ADAPTIVE_CFG_WINDOW] when non-zero
+ *	current fault batch's own (default 1; each one more protected block
+ *	is one block less of a loop kept resident); live
  *   thrash_threshold, thrash_lapse_us, thrash_pin_ms - UVM's thrashing
  *	defaults, 3, 500 us, 150 ms
  *   mru_evict - false: leave every eviction to the kernel's LRU (prefetch
- *	and pinning only); live override adaptive_cfg[ADAPTIVE_CFG_MRU]
- *	(1 on, 2 off)
+ *	and pinning only); live
  *   churn_hold - fills of a binding during which the LRU evicts after the
  *	kernel overrode a decision of it (default 256)
  * Live state: adaptive_pins (one entry per thrashing region: the pin's
@@ -75,67 +77,40 @@
  * faults, policy victims, sparse faults, churns).
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
 const volatile __u32 ahead = 2;
 const volatile __u32 confidence = 2;
-const volatile __u32 window = 1;
+__u32 window SVMX_LIVE_KNOB = 1;
 const volatile __u32 thrash_threshold = 3;
 const volatile __u64 thrash_lapse_us = 500;
 const volatile __u64 thrash_pin_ms = 150;
-const volatile bool mru_evict = true;
+bool mru_evict SVMX_LIVE_KNOB = true;
 const volatile __u32 churn_hold = 256;
 
-enum { ADAPTIVE_CFG_WINDOW, ADAPTIVE_CFG_MRU, ADAPTIVE_CFG_NR };
-
-/* Live knobs: 0 keeps the rodata value. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ADAPTIVE_CFG_NR);
-	__type(key, __u32);
-	__type(value, __u32);
-} adaptive_cfg SEC(".maps");
 
 /* ------------------------------------------------------------------
  * Prefetch: one stream per binding.
  */
 
-struct stream {
-	__u64 last;	/* chunk index of the last fault */
-	__s64 stride;	/* chunks between the last two faults, 0: none yet */
-	__u32 conf;	/* faults in a row at @stride */
-	__u32 issued;	/* chunks prefetched at the last fault */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);		/* context handle */
-	__type(value, struct stream);
+	__type(value, struct svmx_stream);
 } adaptive_streams SEC(".maps");
 
 /* ------------------------------------------------------------------
  * Thrash pinning: one entry per region seen reversing.
  */
 
-struct region_key {
-	__u64 ctx;
-	__u64 region;
-};
-
-struct region_state {
-	__u64 last_event_ns;
-	__u64 pinned_until_ns;
-	__u32 seen_pingpong;
-	__u32 events;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct region_key);
-	__type(value, struct region_state);
+	__type(key, struct svmx_thrash_key);
+	__type(value, struct svmx_thrash_state);
 } adaptive_pins SEC(".maps");
 
 /* ------------------------------------------------------------------
@@ -158,8 +133,9 @@ struct {
 
 __u64 adaptive_seq;		/* block uses: fills and accesses */
 __u64 adaptive_aseq;		/* block fills */
-__u64 fault_aseq;		/* adaptive_aseq when the last fault was asked */
 __u64 fault_ctx;		/* binding of the last fault */
+__u64 fault_batch;		/* its batch (svmx_fault_info.batch_id) */
+__u64 batch_aseq;		/* adaptive_aseq when that batch's first fault was asked */
 bool fault_sparse;		/* the last fault is a sparse batch's */
 __u64 sparse_faults;		/* faults whose evictions went to the LRU */
 
@@ -176,56 +152,31 @@ __u64 prefetched_chunks;	/* chunks asked by prefetch answers */
 __u64 pins;			/* times a region was pinned */
 __u64 pinned_faults;		/* device faults mapped remotely by a pin */
 __u64 policy_victims;		/* victims proposed */
-__u64 window_protected;		/* evictions that skipped a protected block */
+__u64 window_protected;		/* protected blocks passed over by victim scans */
 __u64 churns;			/* forward-progress overrides seen */
 
-static __u32 cfg(__u32 i, __u32 dflt)
+static struct svmx_thrash_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
+					 __u64 now)
 {
-	__u32 *v = bpf_map_lookup_elem(&adaptive_cfg, &i);
-
-	return v && *v ? *v : dflt;
-}
-
-/* Account the region's ping-pong count; return its state, or NULL. */
-static struct region_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
-				    __u64 now)
-{
-	struct region_key key = { .ctx = ctx, .region = addr >> SVMX_REGION_SHIFT };
-	struct region_state fresh = {}, *st;
-
-	if (!ctx)
-		return NULL;
-	st = bpf_map_lookup_elem(&adaptive_pins, &key);
-	if (!st) {
-		if (!pingpong)
-			return NULL;	/* never reversed: nothing to keep */
-		bpf_map_update_elem(&adaptive_pins, &key, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&adaptive_pins, &key);
-		if (!st)
-			return NULL;
-	}
-	if (pingpong > st->seen_pingpong) {
-		if (st->events && now - st->last_event_ns > thrash_lapse_us * 1000)
-			st->events = 0;
-		st->events += pingpong - st->seen_pingpong;
-		st->seen_pingpong = pingpong;
-		st->last_event_ns = now;
-		if (st->events >= thrash_threshold) {
-			st->pinned_until_ns = now + thrash_pin_ms * 1000000;
-			st->events = 0;
-			__sync_fetch_and_add(&pins, 1);
-		}
-	}
-	return st;
+	return svmx_thrash_observe(&adaptive_pins, ctx, addr, pingpong, now, thrash_threshold,
+				   thrash_lapse_us * 1000, thrash_pin_ms * 1000000, &pins);
 }
 
 int SVMX_OPS(adaptive_fault, struct svmx_fault_ctx *fault)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct region_state *st;
+	struct svmx_thrash_state *st;
 
-	fault_aseq = adaptive_aseq;
-	fault_ctx = fault->info.ctx_handle;
+	/*
+	 * No piece of a batch runs before all its faults are serviced: the
+	 * blocks filled since the batch's first fault are still needed.
+	 */
+	if (fault->info.ctx_handle != fault_ctx ||
+	    fault->info.batch_id != fault_batch) {
+		fault_ctx = fault->info.ctx_handle;
+		fault_batch = fault->info.batch_id;
+		batch_aseq = adaptive_aseq;
+	}
 	/*
 	 * A batch of many faults that enters this chunk past its first page
 	 * is strided (a column walk): its entries span several chunks whose
@@ -253,29 +204,12 @@ int SVMX_OPS(adaptive_cpu_fault, struct svmx_cpu_fault_ctx *cf)
 
 int SVMX_OPS(adaptive_prefetch, struct svmx_prefetch_ctx *pf)
 {
-	__u32 shift = SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT, n = 0, k;
-	__u64 key = pf->info.ctx_handle, cur = pf->info.addr >> shift;
-	struct stream fresh = { .last = cur }, *st;
-	__s64 delta;
+	__u32 shift = SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT, n;
+	__u64 cur = pf->info.addr >> shift;
+	struct svmx_stream *st;
 
-	st = bpf_map_lookup_elem(&adaptive_streams, &key);
-	if (!st) {
-		bpf_map_update_elem(&adaptive_streams, &key, &fresh, BPF_ANY);
-		return 0;
-	}
-	delta = (__s64)(cur - st->last);
-	if (!delta)
-		return 0;
-	if (st->stride &&
-	    (delta == st->stride || delta == st->stride * (1 + (__s64)st->issued))) {
-		st->conf++;
-	} else {
-		st->stride = delta;
-		st->conf = 1;
-	}
-	st->last = cur;
-	st->issued = 0;
-	if (st->conf < confidence)
+	st = svmx_stream_get(&adaptive_streams, pf->info.ctx_handle, cur);
+	if (!st || !svmx_stream_step(st, cur, confidence))
 		return 0;
 	/*
 	 * Under memory pressure every prefetched chunk evicts one.  Only a
@@ -287,19 +221,7 @@ int SVMX_OPS(adaptive_prefetch, struct svmx_prefetch_ctx *pf)
 	    ((pf->info.addr >> SVMX_PAGE_SHIFT) & (SVMX_REGION_PAGES - 1)) !=
 	    (st->stride > 0 ? 0 : SVMX_REGION_PAGES - 1))
 		return 0;
-	for (k = 1; k <= SVMX_MAX_PREFETCH; k++) {
-		__u64 start = (cur + k * st->stride) << shift;
-
-		if (k > ahead)
-			break;
-		if (start < pf->info.vma_start || start >= pf->info.vma_end)
-			break;
-		pf->answer.range[n & 3].start = start;
-		pf->answer.range[n & 3].len = 1ull << shift;
-		n++;
-	}
-	pf->answer.nr = n;
-	st->issued = n;
+	n = svmx_stream_prefetch(pf, st, cur, shift, ahead);
 	__sync_fetch_and_add(&prefetched_chunks, n);
 	return 0;
 }
@@ -347,84 +269,64 @@ void SVMX_OPS(adaptive_block_access, struct svmx_block_event *ev)
 
 void SVMX_OPS(adaptive_block_free, struct svmx_block_event *ev)
 {
-	__u64 h = ev->handle;
-
-	bpf_map_delete_elem(&adaptive_blocks, &h);
+	svmx_blocks_forget(&adaptive_blocks, ev->handle);
 }
 
 /* A victim that stayed (busy pages) may be proposed again, as if old. */
 void SVMX_OPS(adaptive_evict_done, struct svmx_evict_done *done)
 {
-	__u64 h = done->block.handle;
-	struct block *b = bpf_map_lookup_elem(&adaptive_blocks, &h);
+	struct block *b = svmx_victim_stayed(&adaptive_blocks, done);
 
-	if (b && done->ret && !b->seq)
+	if (b && !b->seq)
 		b->seq = 1;
 }
 
-struct scan {
-	__u32 dev;
+struct adaptive_scan {
+	struct svmx_scan s;
 	__u64 below;	/* only blocks filled (aseq) before this */
 	__u64 best_seq;
-	__u64 best;
-	__u32 best_order;
-	__u32 skipped;
 };
 
 static long best_unprotected(struct bpf_map *map, __u64 *handle,
-			     struct block *b, struct scan *s)
+			     struct block *b, struct adaptive_scan *scan)
 {
-	if (b->dev != s->dev || !b->seq)
+	if (b->dev != scan->s.dev || !b->seq)
 		return 0;
-	if (b->aseq >= s->below) {
-		s->skipped = 1;
+	if (b->aseq >= scan->below) {
+		__sync_fetch_and_add(&window_protected, 1);
 		return 0;
 	}
-	if (b->seq > s->best_seq) {
-		s->best_seq = b->seq;
-		s->best = *handle;
-		s->best_order = b->order;
+	if (b->seq > scan->best_seq) {
+		scan->best_seq = b->seq;
+		scan->s.best = *handle;
+		scan->s.best_order = b->order;
 	}
 	return 0;
 }
 
+/* A proposed victim: not proposed again unless it stays (evict_done). */
+static void adaptive_taken(void *rec)
+{
+	((struct block *)rec)->seq = 0;
+	__sync_fetch_and_add(&policy_victims, 1);
+}
+
 int SVMX_OPS(adaptive_evict, struct svmx_evict_ctx *ev)
 {
-	__u64 need = ev->info.bytes, got = 0, aseq = adaptive_aseq, key = fault_ctx;
+	__u64 aseq = adaptive_aseq, key = fault_ctx;
 	__u64 *until = bpf_map_lookup_elem(&adaptive_churn, &key);
-	__u32 win = cfg(ADAPTIVE_CFG_WINDOW, window), i;
-	__u32 mode = cfg(ADAPTIVE_CFG_MRU, 0);
-	struct block *b;
-	struct scan s;
+	__u32 win = window;
+	struct adaptive_scan init = { .s.dev = ev->info.dev }, scan;
 
-	if (mode == 2 || (!mode && !mru_evict) || (until && aseq < *until) ||
+	if (!mru_evict || (until && aseq < *until) ||
 	    fault_sparse)
 		return 0;
-	bpf_for(i, 0, SVMX_EVICT_VICTIMS) {
-		if (got >= need)
-			break;
-		s.dev = ev->info.dev;
-		/* the fault's own fills and the last @win fills */
-		s.below = aseq >= win ? aseq - win + 1 : 0;
-		if (s.below > fault_aseq + 1)
-			s.below = fault_aseq + 1;
-		s.best_seq = 0;
-		s.best = 0;
-		s.best_order = 0;
-		s.skipped = 0;
-		bpf_for_each_map_elem(&adaptive_blocks, best_unprotected, &s, 0);
-		if (s.skipped)
-			__sync_fetch_and_add(&window_protected, 1);
-		if (!s.best)
-			break;
-		if (svmx_bpf_evict_propose(ev, s.best))
-			break;
-		b = bpf_map_lookup_elem(&adaptive_blocks, &s.best);
-		if (b)
-			b->seq = 0;
-		__sync_fetch_and_add(&policy_victims, 1);
-		got += SVMX_BLOCK_BYTES(s.best_order & 31);
-	}
+	/* the current fault batch's fills and the last @win fills */
+	init.below = aseq >= win ? aseq - win + 1 : 0;
+	if (init.below > batch_aseq + 1)
+		init.below = batch_aseq + 1;
+	svmx_scan_propose(ev, &adaptive_blocks, best_unprotected, &scan, &init,
+			  sizeof(scan), adaptive_taken);
 	return 0;
 }
 

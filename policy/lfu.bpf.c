@@ -25,6 +25,7 @@
  *    block; false evicts the oldest (classic LFU with LRU tie-break).
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -48,11 +49,9 @@ struct {
 __u64 lfu_seq;
 
 struct lfu_scan {
-	__u32 dev;
+	struct svmx_scan s;
 	__u32 best_freq;
 	__u64 best_seq;
-	__u64 best;
-	__u32 best_order;
 };
 
 void SVMX_OPS(lfu_block_alloc, struct svmx_block_event *ev)
@@ -89,18 +88,15 @@ void SVMX_OPS(lfu_block_access, struct svmx_block_event *ev)
 
 void SVMX_OPS(lfu_block_free, struct svmx_block_event *ev)
 {
-	__u64 h = ev->handle;
-
-	bpf_map_delete_elem(&lfu_blocks, &h);
+	svmx_blocks_forget(&lfu_blocks, ev->handle);
 }
 
 /* A victim that stayed (busy pages) may be proposed again. */
 void SVMX_OPS(lfu_evict_done, struct svmx_evict_done *done)
 {
-	__u64 h = done->block.handle;
-	struct lfu_block *b = bpf_map_lookup_elem(&lfu_blocks, &h);
+	struct lfu_block *b = svmx_victim_stayed(&lfu_blocks, done);
 
-	if (b && done->ret && !b->freq)
+	if (b && !b->freq)
 		b->freq = 1;
 }
 
@@ -109,7 +105,7 @@ static long lfu_best(struct bpf_map *map, __u64 *handle, struct lfu_block *b,
 {
 	bool better;
 
-	if (b->dev != scan->dev || !b->freq)
+	if (b->dev != scan->s.dev || !b->freq)
 		return 0;
 	if (b->freq != scan->best_freq)
 		better = b->freq < scan->best_freq;
@@ -117,40 +113,27 @@ static long lfu_best(struct bpf_map *map, __u64 *handle, struct lfu_block *b,
 		better = b->seq > scan->best_seq;
 	else
 		better = b->seq < scan->best_seq;
-	if (!scan->best || better) {
+	if (!scan->s.best || better) {
 		scan->best_freq = b->freq;
 		scan->best_seq = b->seq;
-		scan->best = *handle;
-		scan->best_order = b->order;
+		scan->s.best = *handle;
+		scan->s.best_order = b->order;
 	}
 	return 0;
 }
 
+/* A proposed victim: not proposed again unless it stays (evict_done). */
+static void lfu_taken(void *rec)
+{
+	((struct lfu_block *)rec)->freq = 0;
+}
+
 int SVMX_OPS(lfu_evict, struct svmx_evict_ctx *ev)
 {
-	__u64 need = ev->info.bytes, got = 0;
-	struct lfu_scan scan;
-	struct lfu_block *b;
-	__u32 i;
+	struct lfu_scan init = { .s.dev = ev->info.dev }, scan;
 
-	bpf_for(i, 0, SVMX_EVICT_VICTIMS) {
-		if (got >= need)
-			break;
-		scan.dev = ev->info.dev;
-		scan.best_freq = 0;
-		scan.best_seq = 0;
-		scan.best = 0;
-		scan.best_order = 0;
-		bpf_for_each_map_elem(&lfu_blocks, lfu_best, &scan, 0);
-		if (!scan.best)
-			break;
-		if (svmx_bpf_evict_propose(ev, scan.best))
-			break;
-		b = bpf_map_lookup_elem(&lfu_blocks, &scan.best);
-		if (b)
-			b->freq = 0;
-		got += SVMX_BLOCK_BYTES(scan.best_order & 31);
-	}
+	svmx_scan_propose(ev, &lfu_blocks, lfu_best, &scan, &init, sizeof(scan),
+			  lfu_taken);
 	return 0;
 }
 

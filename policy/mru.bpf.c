@@ -28,6 +28,7 @@
  * with many small blocks, prefer s3fifo, which keeps queues.
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -49,10 +50,8 @@ struct {
 __u64 mru_seq;
 
 struct mru_scan {
-	__u32 dev;
+	struct svmx_scan s;
 	__u64 best_seq;
-	__u64 best;
-	__u32 best_order;
 };
 
 static void mru_note(struct svmx_block_event *ev)
@@ -79,30 +78,33 @@ void SVMX_OPS(mru_block_access, struct svmx_block_event *ev)
 
 void SVMX_OPS(mru_block_free, struct svmx_block_event *ev)
 {
-	__u64 h = ev->handle;
-
-	bpf_map_delete_elem(&mru_blocks, &h);
+	svmx_blocks_forget(&mru_blocks, ev->handle);
 }
 
 /* A victim that stayed (busy pages) may be proposed again, as if old. */
 void SVMX_OPS(mru_evict_done, struct svmx_evict_done *done)
 {
-	__u64 h = done->block.handle;
-	struct mru_block *b = bpf_map_lookup_elem(&mru_blocks, &h);
+	struct mru_block *b = svmx_victim_stayed(&mru_blocks, done);
 
-	if (b && done->ret && !b->seq)
+	if (b && !b->seq)
 		b->seq = 1;
 }
 
 static long mru_best(struct bpf_map *map, __u64 *handle, struct mru_block *b,
 		     struct mru_scan *scan)
 {
-	if (b->dev == scan->dev && b->seq > scan->best_seq) {
+	if (b->dev == scan->s.dev && b->seq > scan->best_seq) {
 		scan->best_seq = b->seq;
-		scan->best = *handle;
-		scan->best_order = b->order;
+		scan->s.best = *handle;
+		scan->s.best_order = b->order;
 	}
 	return 0;
+}
+
+/* A proposed victim: not proposed again unless it stays (evict_done). */
+static void mru_taken(void *rec)
+{
+	((struct mru_block *)rec)->seq = 0;
 }
 
 static int mru_from_candidates(struct svmx_evict_ctx *ev)
@@ -128,30 +130,12 @@ static int mru_from_candidates(struct svmx_evict_ctx *ev)
 
 int SVMX_OPS(mru_evict, struct svmx_evict_ctx *ev)
 {
-	__u64 need = ev->info.bytes, got = 0;
-	struct mru_scan scan;
-	struct mru_block *b;
-	__u32 i;
+	struct mru_scan init = { .s.dev = ev->info.dev }, scan;
 
 	if (candidates_only)
 		return mru_from_candidates(ev);
-	bpf_for(i, 0, SVMX_EVICT_VICTIMS) {
-		if (got >= need)
-			break;
-		scan.dev = ev->info.dev;
-		scan.best_seq = 0;
-		scan.best = 0;
-		scan.best_order = 0;
-		bpf_for_each_map_elem(&mru_blocks, mru_best, &scan, 0);
-		if (!scan.best)
-			break;
-		if (svmx_bpf_evict_propose(ev, scan.best))
-			break;
-		b = bpf_map_lookup_elem(&mru_blocks, &scan.best);
-		if (b)
-			b->seq = 0;
-		got += SVMX_BLOCK_BYTES(scan.best_order & 31);
-	}
+	svmx_scan_propose(ev, &mru_blocks, mru_best, &scan, &init, sizeof(scan),
+			  mru_taken);
 	return 0;
 }
 

@@ -45,6 +45,7 @@
  * quota_lru counts evictions where nobody was above its share.
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -118,10 +119,9 @@ struct quota_dev {
 
 /* The least recently used block of one tenant on one device. */
 struct quota_scan {
+	struct svmx_scan s;
 	__u64 cgroup_id;
-	__u32 dev;
 	__u64 best_seq;
-	__u64 best;	/* handle */
 };
 
 static struct quota_tenant *quota_tenant(__u64 cgid)
@@ -206,14 +206,14 @@ void SVMX_OPS(quota_block_free, struct svmx_block_event *ev)
 
 void SVMX_OPS(quota_evict_done, struct svmx_evict_done *done)
 {
-	__u64 h = done->block.handle, cgid = done->block.cgroup_id;
-	struct quota_block *b = bpf_map_lookup_elem(&quota_blocks, &h);
+	struct quota_block *b = svmx_victim_stayed(&quota_blocks, done);
+	__u64 cgid = done->block.cgroup_id;
 	struct quota_tenant *t = bpf_map_lookup_elem(&quota_tenants, &cgid);
 
 	if (t)
 		__sync_fetch_and_add(&t->evicted_pages, done->pages);
 	/* A victim that stayed (busy pages) may be proposed again. */
-	if (b && done->ret)
+	if (b)
 		b->proposed = 0;
 }
 
@@ -284,10 +284,11 @@ static long quota_pick_cb(struct bpf_map *map, __u64 *cgid, struct quota_tenant 
 static long quota_scan_cb(struct bpf_map *map, __u64 *handle, struct quota_block *b,
 			  struct quota_scan *scan)
 {
-	if (b->dev != scan->dev || b->cgroup_id != scan->cgroup_id || b->proposed)
+	if (b->dev != scan->s.dev || b->cgroup_id != scan->cgroup_id || b->proposed)
 		return 0;
-	if (!scan->best || b->seq < scan->best_seq) {
-		scan->best = *handle;
+	if (!scan->s.best || b->seq < scan->best_seq) {
+		scan->s.best = *handle;
+		scan->s.best_order = b->order;
 		scan->best_seq = b->seq;
 	}
 	return 0;
@@ -301,7 +302,7 @@ static long quota_scan_cb(struct bpf_map *map, __u64 *handle, struct quota_block
  */
 __noinline int quota_victim(__u32 dev)
 {
-	struct quota_scan scan = { .dev = dev };
+	struct quota_scan init = { .s.dev = dev }, scan;
 	struct quota_dev d = { .dev = dev };
 	struct quota_tenant *t;
 	struct quota_block *b;
@@ -315,9 +316,8 @@ __noinline int quota_victim(__u32 dev)
 	if (!quota_best_over[dev])
 		return 0;
 	cgid = quota_best[dev];
-	scan.cgroup_id = cgid;
-	bpf_for_each_map_elem(&quota_blocks, quota_scan_cb, &scan, 0);
-	h = scan.best;
+	init.cgroup_id = cgid;
+	h = svmx_scan_best(&quota_blocks, quota_scan_cb, &scan, &init, sizeof(scan));
 	b = bpf_map_lookup_elem(&quota_blocks, &h);
 	t = bpf_map_lookup_elem(&quota_tenants, &cgid);
 	if (!b || !t)

@@ -31,6 +31,7 @@
  * Placement is the default's; faults that map remotely prefetch nothing.
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -38,18 +39,11 @@ const volatile __u32 ahead = 2;
 const volatile __u32 confidence = 2;
 const volatile __u32 fault_order = SVMX_CHUNK_ORDER;
 
-struct stream {
-	__u64 last;	/* chunk index of the last fault */
-	__s64 stride;	/* chunks between the last two faults, 0: none yet */
-	__u32 conf;	/* faults in a row at @stride */
-	__u32 issued;	/* chunks prefetched at the last fault */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);		/* context handle */
-	__type(value, struct stream);
+	__type(value, struct svmx_stream);
 } stride_streams SEC(".maps");
 
 /* Counts for user space. */
@@ -70,44 +64,15 @@ int SVMX_OPS(stride_fault, struct svmx_fault_ctx *fault)
 
 int SVMX_OPS(stride_prefetch, struct svmx_prefetch_ctx *pf)
 {
-	__u32 shift = chunk_order() + SVMX_PAGE_SHIFT, n = 0, k;
-	__u64 key = pf->info.ctx_handle, cur = pf->info.addr >> shift;
-	struct stream fresh = { .last = cur }, *st;
-	__s64 delta;
+	__u32 shift = chunk_order() + SVMX_PAGE_SHIFT, n;
+	__u64 cur = pf->info.addr >> shift;
+	struct svmx_stream *st;
 
-	st = bpf_map_lookup_elem(&stride_streams, &key);
-	if (!st) {
-		bpf_map_update_elem(&stride_streams, &key, &fresh, BPF_ANY);
-		return 0;
-	}
-	delta = (__s64)(cur - st->last);
-	if (!delta)
-		return 0;
-	if (st->stride &&
-	    (delta == st->stride || delta == st->stride * (1 + (__s64)st->issued))) {
-		st->conf++;
-	} else {
-		st->stride = delta;
-		st->conf = 1;
-	}
-	st->last = cur;
-	st->issued = 0;
-	if (st->conf < confidence)
+	st = svmx_stream_get(&stride_streams, pf->info.ctx_handle, cur);
+	if (!st || !svmx_stream_step(st, cur, confidence))
 		return 0;
 	__sync_fetch_and_add(&trusted_faults, 1);
-	for (k = 1; k <= SVMX_MAX_PREFETCH; k++) {
-		__u64 start = (cur + k * st->stride) << shift;
-
-		if (k > ahead)
-			break;
-		if (start < pf->info.vma_start || start >= pf->info.vma_end)
-			break;
-		pf->answer.range[n & 3].start = start;
-		pf->answer.range[n & 3].len = 1ull << shift;
-		n++;
-	}
-	pf->answer.nr = n;
-	st->issued = n;
+	n = svmx_stream_prefetch(pf, st, cur, shift, ahead);
 	__sync_fetch_and_add(&prefetched_chunks, n);
 	return 0;
 }

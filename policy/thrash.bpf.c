@@ -30,6 +30,7 @@
  * entry to unpin a region at once).
  */
 #include <svmx/svmx.bpf.h>
+#include <svmx/detect.bpf.h>
 
 char _license[] SEC("license") = "GPL";
 
@@ -37,66 +38,28 @@ const volatile __u32 threshold = 3;
 const volatile __u64 lapse_us = 500;
 const volatile __u64 pin_ms = 150;
 
-struct region_key {
-	__u64 ctx;
-	__u64 region;
-};
-
-struct region_state {
-	__u64 last_event_ns;
-	__u64 pinned_until_ns;
-	__u32 seen_pingpong;
-	__u32 events;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct region_key);
-	__type(value, struct region_state);
+	__type(key, struct svmx_thrash_key);
+	__type(value, struct svmx_thrash_state);
 } thrash_regions SEC(".maps");
 
 /* Counts for user space. */
 __u64 pins;		/* times a region was pinned */
 __u64 pinned_faults;	/* device faults mapped remotely because of a pin */
 
-/* Account the region's ping-pong count; return its state, or NULL. */
-static struct region_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
-				    __u64 now)
+static struct svmx_thrash_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
+					 __u64 now)
 {
-	struct region_key key = { .ctx = ctx, .region = addr >> SVMX_REGION_SHIFT };
-	struct region_state fresh = {}, *st;
-
-	if (!ctx)
-		return NULL;
-	st = bpf_map_lookup_elem(&thrash_regions, &key);
-	if (!st) {
-		if (!pingpong)
-			return NULL;	/* never reversed: nothing to keep */
-		bpf_map_update_elem(&thrash_regions, &key, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&thrash_regions, &key);
-		if (!st)
-			return NULL;
-	}
-	if (pingpong > st->seen_pingpong) {
-		if (st->events && now - st->last_event_ns > lapse_us * 1000)
-			st->events = 0;
-		st->events += pingpong - st->seen_pingpong;
-		st->seen_pingpong = pingpong;
-		st->last_event_ns = now;
-		if (st->events >= threshold) {
-			st->pinned_until_ns = now + pin_ms * 1000000;
-			st->events = 0;
-			__sync_fetch_and_add(&pins, 1);
-		}
-	}
-	return st;
+	return svmx_thrash_observe(&thrash_regions, ctx, addr, pingpong, now, threshold,
+				   lapse_us * 1000, pin_ms * 1000000, &pins);
 }
 
 int SVMX_OPS(thrash_fault, struct svmx_fault_ctx *fault)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct region_state *st;
+	struct svmx_thrash_state *st;
 
 	st = observe(fault->info.ctx_handle, fault->info.addr,
 		     fault->info.region_pingpong, now);

@@ -14,7 +14,7 @@ char _license[] SEC("license") = "GPL";
 
 #define SLOTS	32
 
-_Static_assert(sizeof(struct svmx_fault_info) <= 256, "fault info grew");
+_Static_assert(sizeof(struct svmx_fault_info) <= 320, "fault info grew");
 _Static_assert(sizeof(struct svmx_cpu_fault_info) <= 128, "cpu_fault info grew");
 _Static_assert(sizeof(struct svmx_fault_done) <= 128, "fault_done grew");
 _Static_assert(sizeof(struct svmx_region_info) <= 128, "region info grew");
@@ -23,7 +23,7 @@ const volatile __u32 order = SVMX_CHUNK_ORDER;
 const volatile __u64 remote_from;
 const volatile __u64 remote_to;
 
-__u8 fault_raw[SLOTS][256];
+__u8 fault_raw[SLOTS][320];
 __u8 rinfo_raw[SLOTS][128];
 __s32 rinfo_ret[SLOTS];
 __s32 bogus_ret[SLOTS];

@@ -79,7 +79,8 @@ struct t_fault_info {
 	int32_t dev_free_order;
 	uint64_t peer_free_bytes[MAX_DEVICES];
 	int32_t peer_free_order[MAX_DEVICES];
-	uint64_t ctx_handle;
+	uint64_t ctx_handle, cgroup_id, batch_id;
+	uint32_t batch_index;
 };
 
 struct t_cpu_fault_info {
@@ -125,6 +126,8 @@ static const struct t_member fault_info_members[] = {
 	M(struct t_fault_info, region), M(struct t_fault_info, dev_free_order),
 	M(struct t_fault_info, peer_free_bytes),
 	M(struct t_fault_info, peer_free_order), M(struct t_fault_info, ctx_handle),
+	M(struct t_fault_info, cgroup_id), M(struct t_fault_info, batch_id),
+	M(struct t_fault_info, batch_index),
 	{ NULL, sizeof(struct t_fault_info) },
 };
 
@@ -1561,6 +1564,11 @@ TEST_F(bpf, fault_ctx_fields_match_kernel)
 		EXPECT_EQ((uintptr_t)mem, fi[i].vma_start);
 		EXPECT_EQ((uintptr_t)mem + size, fi[i].vma_end);
 		EXPECT_EQ(1, fi[i].batch_faults);
+		/* one EXEC, one fault, one batch each: ids grow, index 0 */
+		EXPECT_EQ(0, fi[i].batch_index);
+		EXPECT_NE(0, fi[i].batch_id);
+		if (i)
+			EXPECT_LT(fi[i - 1].batch_id, fi[i].batch_id);
 		EXPECT_EQ(LOC_NONE, fi[i].preferred);
 		EXPECT_EQ(0, fi[i].accessed_by);
 		EXPECT_EQ(0, fi[i].read_mostly);
@@ -1681,6 +1689,65 @@ TEST_F(bpf, fault_ctx_fields_match_kernel)
 	pol_ctxcopy__destroy(skel);
 	munmap(mem, size);
 	free(want);
+}
+
+/*
+ * batch_id and batch_index: one ATOMIC_ADD over four 2 MiB chunks faults
+ * in one batch of four (one id, indices 0..3 in address order); a later
+ * EXEC's fault is a batch of its own with a larger id.  Data checked.
+ */
+TEST_F(bpf, fault_ctx_batch_id_and_index)
+{
+	size_t size = 8 * MIB, stride = SZ_2M;
+	struct t_fault_info fi[5];
+	struct pol_ctxcopy *skel;
+	struct bpf_link *link;
+	uint64_t *w;
+	char *mem;
+	int i;
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, mem);
+	memset(mem, 0, size);
+	skel = pol_ctxcopy__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.ctxcopy_ops);
+	ASSERT_NE(NULL, link);
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_atomic(mem, 4, stride, 3), NULL));
+	/* mapped now: neither the second EXEC nor the FILL faults */
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_atomic(mem + 8, 4, stride, 4), NULL));
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_fill(mem, 8, 7), NULL));
+	EXPECT_EQ(4, skel->bss->nr_faults);
+	/* back to system memory: the next FILL faults, alone in its batch */
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, size, SVMX_TARGET_SYSTEM, NULL));
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_fill(mem + stride, 8, 9), NULL));
+	bpf_link__destroy(link);
+	ASSERT_EQ(5, skel->bss->nr_faults);
+
+	for (i = 0; i < 5; i++)
+		SLOT(skel->bss->fault_raw, i, &fi[i]);
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(4, fi[i].batch_faults) TH_LOG("fault %d", i);
+		EXPECT_EQ(i, fi[i].batch_index) TH_LOG("fault %d", i);
+		EXPECT_EQ(fi[0].batch_id, fi[i].batch_id) TH_LOG("fault %d", i);
+		EXPECT_EQ((uintptr_t)mem + i * stride, fi[i].addr);
+	}
+	EXPECT_NE(0, fi[0].batch_id);
+	EXPECT_EQ(1, fi[4].batch_faults);
+	EXPECT_EQ(0, fi[4].batch_index);
+	EXPECT_LT(fi[0].batch_id, fi[4].batch_id);
+	EXPECT_EQ((uintptr_t)mem + stride, fi[4].addr);
+
+	w = (uint64_t *)mem;
+	EXPECT_EQ(7, w[0]);
+	EXPECT_EQ(4, w[1]);
+	for (i = 1; i < 4; i++) {
+		w = (uint64_t *)(mem + i * stride);
+		EXPECT_EQ(i == 1 ? 9 : 3, w[0]) TH_LOG("chunk %d", i);
+		EXPECT_EQ(4, w[1]) TH_LOG("chunk %d", i);
+	}
+	pol_ctxcopy__destroy(skel);
+	munmap(mem, size);
 }
 
 /* Fault injection (kernel/svmx_devmem.c), confined to this thread. */
