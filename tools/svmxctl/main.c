@@ -23,6 +23,7 @@ static int cmd_version(int argc, char **argv);
 static const struct ctl_cmd cmds[] = {
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
+	{ "ab", cmd_ab, "A/B experiment of two policies on a command, with a verdict" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
