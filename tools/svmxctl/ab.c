@@ -1069,7 +1069,7 @@ int ab_run_experiment(struct ab_exp *e)
 		if (err)
 			goto out;
 	}
-	for (pair = 0; pair < (int)e->runs && !err; pair++) {
+	for (pair = 0; pair < (int)e->runs && !err && !ab_signal; pair++) {
 		bool b_first = ab_rng_below(&order, 2);
 
 		if (e->split == AB_SPLIT_CGROUP) {
@@ -1779,6 +1779,7 @@ int cmd_ab(int argc, char **argv)
 	FILE *f;
 
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_A:
@@ -1862,7 +1863,8 @@ int cmd_ab(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			return ctl_usage_err("ab", "bad option");
+			return ctl_usage_err("ab", "unknown option or missing value: '%s'",
+					     argv[optind - 1]);
 		}
 	}
 	if (!e.arms[0].spec || !e.arms[1].spec)

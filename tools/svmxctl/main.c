@@ -24,6 +24,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 	{ "ab", cmd_ab, "A/B experiment of two policies on a command, with a verdict" },
+	{ "tune", cmd_tune, "search a policy's knobs for the best value of a metric" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))

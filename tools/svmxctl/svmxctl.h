@@ -55,6 +55,7 @@ struct ctl_cmd {
 /* Subcommand entry points, one per source file. */
 int cmd_policy(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* common.c */
 extern int ctl_verbose;
