@@ -20,8 +20,10 @@
 bench=$build/tools/svmx-bench
 scan="$bench workload scan --ws 1.5 --passes 2 --json"
 golden=$top/tests/svmxctl/golden
-# One font cache for every plot of this script (matplotlib builds it once).
+# One font cache for every plot of this script: the one make policies
+# built on the host (build/tools/matplotlib), else matplotlib builds it.
 export MPLCONFIGDIR=$tmp/mpl
+[ -d "$build/tools/matplotlib" ] && cp -r "$build/tools/matplotlib" "$MPLCONFIGDIR"
 
 # The policy attached to the active slot of scope CGROUP_ID (0: global).
 attached() {

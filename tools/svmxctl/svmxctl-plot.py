@@ -37,7 +37,7 @@ def main(argv):
     for ax, m in zip(axes[0], metrics):
         data = [m["a"]["values"], m["b"]["values"]]
         ax.boxplot([d if d else [float("nan")] for d in data], labels=labels,
-                   widths=0.5, medianprops={"color": "black"})
+                   widths=0.5, showfliers=False, medianprops={"color": "black"})
         for i, d in enumerate(data):
             # Runs spread a little sideways so that equal values stay visible.
             xs = [i + 1 + 0.12 * ((k % 5) - 2) / 2 for k in range(len(d))]
@@ -51,6 +51,9 @@ def main(argv):
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(m["description"])
         ax.grid(axis="y", alpha=0.3)
+        # From 0 for counts and times: a cut axis would magnify differences.
+        if all(v >= 0 for d in data for v in d):
+            ax.set_ylim(bottom=0)
     stopped = report.get("stopped")
     sup = "svmxctl ab: %s vs %s, %s split, %d pairs asked, %d runs" % (
         report["a"]["name"], report["b"]["name"], report["split"], report["pairs"],
