@@ -302,13 +302,6 @@ static void arm_detach(struct bpf_link **link)
  * Scopes: refuse an occupied one, say what is attached after
  */
 
-struct scope_scan {
-	uint64_t want;		/* cgroup id of the scope looked at */
-	bool in;		/* inside its active slot */
-	char attached[64];
-	bool found;
-};
-
 /* The policy attached to the active slot of scope @cgroup_id ("none"). */
 static int scope_attached(uint64_t cgroup_id, char *name, size_t size)
 {
@@ -428,6 +421,15 @@ int ab_check_scope(const struct ab_exp *e)
 	if (e->split == AB_SPLIT_ALTERNATE && ancestor_policy(what, sizeof(what)) > 0)
 		return ctl_err("policy %s governs this process's cgroup: run ab from another cgroup or detach it",
 			       what);
+	if (e->split == AB_SPLIT_CGROUP && need_global) {
+		struct stat st;
+
+		/* The builtin arm's cgroup would inherit the root cgroup's policy. */
+		if (!stat(SVMX_CGROUP_ROOT, &st) && !scope_attached(st.st_ino, name, sizeof(name)) &&
+		    strcmp(name, "none"))
+			return ctl_err("the root cgroup holds policy %s: detach it before the experiment",
+				       name);
+	}
 	return 0;
 }
 
