@@ -103,7 +103,7 @@ test: selftests tools policies ## run host checks and every VM suite; last line 
 check: ## host-side checks only (checkpatch, kernel-doc, shell syntax, make install, dkms build)
 	$(Q)tests/host-checks $(KSRC)
 
-demo: selftests tools ## boot the VM, load svmx, run a workload and show what it did
+demo: selftests tools policies ## boot the VM, run a workload under the default and under adaptive with svmxctl ab: report, verdict, plot
 	$(Q)tools/demo $(KFLAG)
 
 # BENCH_QUICK=1 fewer rounds and working sets; BENCH_ONLY=migrate,overhead,matrix;
@@ -152,7 +152,7 @@ MAN8 := $(notdir $(wildcard tools/svmxctl/man/*.8))
 INSTALL_TOOLS := $(patsubst tools/%.c,%,$(wildcard tools/*.c))
 INSTALL_POLICIES := $(patsubst policy/%.bpf.c,%,$(wildcard policy/*.bpf.c))
 INSTALL_BUILT := $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(BUILD)/bpf/svmx-policy-load \
-	$(BUILD)/tools/svmxctl \
+	$(BUILD)/tools/svmxctl $(BUILD)/tools/svmxctl-plot.py \
 	$(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES)))
 UNIT := svmx-policy@.service
 
@@ -166,6 +166,7 @@ install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFI
 	$(Q)install -m 0644 tools/svmxctl/svmxctl.bash $(DESTDIR)$(COMPLETIONDIR)/svmxctl
 	$(Q)install -m 0755 $(addprefix $(BUILD)/tools/,$(INSTALL_TOOLS)) $(DESTDIR)$(BINDIR)/
 	$(Q)install -m 0755 $(BUILD)/bpf/svmx-policy-load $(BUILD)/tools/svmxctl $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(BUILD)/tools/svmxctl-plot.py $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0644 $(addprefix $(BUILD)/bpf/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) $(DESTDIR)$(POLICYDIR)/
 	$(Q)install -m 0755 tools/bpftrace/*.bt $(DESTDIR)$(BPFTRACEDIR)/
 	$(Q)install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
@@ -176,7 +177,7 @@ install: ## install tools, policies, loader, bpftrace scripts, unit, docs (PREFI
 
 uninstall: ## remove what make install installed (same PREFIX, DESTDIR)
 	$(Q)rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_TOOLS)) $(DESTDIR)$(SBINDIR)/svmx-policy-load \
-		$(DESTDIR)$(SBINDIR)/svmxctl \
+		$(DESTDIR)$(SBINDIR)/svmxctl $(DESTDIR)$(SBINDIR)/svmxctl-plot.py \
 		$(addprefix $(DESTDIR)$(POLICYDIR)/,$(addsuffix .bpf.o,$(INSTALL_POLICIES))) \
 		$(addprefix $(DESTDIR)$(BPFTRACEDIR)/,$(notdir $(wildcard tools/bpftrace/*.bt))) \
 		$(addprefix $(DESTDIR)$(DOCDIR)/,README.md $(notdir $(wildcard docs/*.md))) \

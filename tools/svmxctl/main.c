@@ -25,6 +25,8 @@ static const struct ctl_cmd cmds[] = {
 	{ "stats", cmd_stats, "count faults, migrations, evictions per device, policy, cgroup" },
 	{ "top", cmd_top, "live view of faults, migrations, evictions, latency" },
 	{ "export", cmd_export, "write the stats for Prometheus' node-exporter textfile collector" },
+	{ "ab", cmd_ab, "A/B experiment of two policies on a command, with a verdict" },
+	{ "tune", cmd_tune, "search a policy's knobs for the best value of a metric" },
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 };

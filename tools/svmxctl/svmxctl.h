@@ -57,6 +57,8 @@ int cmd_policy(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_ab(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 /* common.c */
 extern int ctl_verbose;
