@@ -23,6 +23,8 @@ static int cmd_version(int argc, char **argv);
 static const struct ctl_cmd cmds[] = {
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
+	{ "record", cmd_record, "record a command's device work into a file" },
+	{ "replay", cmd_replay, "replay a recording under policies, with the optimal bound" },
 };
 
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))

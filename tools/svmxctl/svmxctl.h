@@ -54,6 +54,8 @@ struct ctl_cmd {
 
 /* Subcommand entry points, one per source file. */
 int cmd_policy(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* common.c */
 extern int ctl_verbose;

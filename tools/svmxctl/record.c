@@ -1,0 +1,886 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * svmxctl record FILE [--device N] -- CMD...: run CMD and record its
+ * device work into FILE (docs/record-format.md), for svmxctl replay.
+ *
+ * The BPF program bpf/svmxctl/record.bpf.c (skeleton ctl_record) follows
+ * CMD's process tree on the svmx tracepoints and sends, in order: the
+ * operations of every EXEC call (svmx_exec_op), the mappings they touch,
+ * the CPU touches of device pages (svmx_cpu_fault) and unbinding.  The
+ * device's counters over the run (debugfs stats) go into the header, so
+ * that a replay can say whether it reproduced them.
+ *
+ * FILE appears only when the recording is complete: it is written to a
+ * temporary file next to it and renamed at the end; a failed command, a
+ * lost event or an interrupted recording leaves nothing.
+ *
+ * This file also reads recordings back (rec_load(), strict: a corrupt or
+ * truncated file is refused with the reason).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <bpf/libbpf.h>
+
+#include "svmxctl.h"
+#include "recfile.h"
+#include "ctl_record.skel.h"
+#include "../../bpf/svmxctl/record.h"
+
+const char *const rec_counter_names[] = {
+	"faults", "fault_batches", "pages_to_device", "pages_to_system",
+	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
+	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
+	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
+	"preemptions", "evictions_pressure", "evictions_prefetch",
+	"evictions_request", "evictions_failed",
+};
+
+_Static_assert(sizeof(rec_counter_names) / sizeof(rec_counter_names[0]) ==
+	       REC_NR_COUNTERS, "a counter of struct svmx_counters has no name");
+
+/* ------------------------------------------------------------------
+ * Shared with replay: counters, the global policy, sizes
+ */
+
+struct counters_arg {
+	uint64_t *c;
+	unsigned int found;
+};
+
+static int counter_kv(const char *key, const char *val, void *arg)
+{
+	struct counters_arg *a = arg;
+	size_t i;
+
+	for (i = 0; i < REC_NR_COUNTERS; i++) {
+		if (strcmp(key, rec_counter_names[i]))
+			continue;
+		if (ctl_parse_u64(val, &a->c[i]))
+			return -EPROTO;
+		a->found++;
+	}
+	return 0;
+}
+
+/**
+ * rec_read_counters() - the counters of /sys/kernel/debug/svmx/svmxN/stats
+ * @dev: N
+ * @c: REC_NR_COUNTERS values, in the order of struct svmx_counters
+ *
+ * Return: 0, a negative errno from reading, or -EPROTO when a counter is
+ * missing or not a number.
+ */
+int rec_read_counters(unsigned int dev, uint64_t *c)
+{
+	struct counters_arg a = { .c = c };
+	char path[128], *text;
+	int err;
+
+	snprintf(path, sizeof(path), SVMX_DEBUGFS "/svmx%u/stats", dev);
+	err = ctl_read_file(path, &text);
+	if (err)
+		return err;
+	memset(c, 0, REC_NR_COUNTERS * sizeof(*c));
+	err = ctl_kv_each(text, counter_kv, &a);
+	free(text);
+	if (!err && a.found != REC_NR_COUNTERS)
+		err = -EPROTO;
+	return err;
+}
+
+/**
+ * rec_global_policy() - the policy deciding in the global scope
+ * @name: its name, or "builtin" when no BPF policy is attached there
+ * @size: size of @name
+ *
+ * Return: 0 or a negative errno from reading debugfs.
+ */
+int rec_global_policy(char *name, size_t size)
+{
+	char *text, *line, *save, pol[64];
+	int err = ctl_read_file(SVMX_DEBUGFS "/policy", &text);
+
+	if (err)
+		return err;
+	snprintf(name, size, "builtin");
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "attached %63s state=active", pol) == 1 &&
+		    strstr(line, "state=active") && strcmp(pol, "none")) {
+			snprintf(name, size, "%s", pol);
+			break;
+		}
+	}
+	free(text);
+	return 0;
+}
+
+/**
+ * rec_parse_bytes() - a size: a number with an optional K, M or G
+ * (powers of 1024, optionally followed by "iB" or "B")
+ * @s: the text
+ * @bytes: the size
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rec_parse_bytes(const char *s, uint64_t *bytes)
+{
+	static const char *const units = "KMG";
+	char num[32], *end;
+	const char *u;
+	size_t len = strspn(s, "0123456789xabcdefABCDEF");
+	int shift = 0;
+
+	if (!len || len >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	end = (char *)s + len;
+	if (*end) {
+		u = strchr(units, *end);
+		if (!u)
+			return -EINVAL;
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (strcmp(end, "") && strcmp(end, "iB") && strcmp(end, "B"))
+			return -EINVAL;
+	}
+	if (ctl_parse_u64(num, bytes))
+		return -EINVAL;
+	if (*bytes > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*bytes <<= shift;
+	return 0;
+}
+
+/* ------------------------------------------------------------------
+ * Reading a recording
+ */
+
+static uint32_t header_crc(const struct rec_header *h)
+{
+	struct rec_header copy = *h;
+
+	copy.header_crc = 0;
+	return crc32(0, (const Bytef *)&copy, sizeof(copy));
+}
+
+const struct rec_hdr *rec_first(const struct recording *r)
+{
+	return r->hdr.records_bytes ? (const struct rec_hdr *)r->data : NULL;
+}
+
+const struct rec_hdr *rec_next(const struct recording *r, const struct rec_hdr *h)
+{
+	const uint8_t *next = (const uint8_t *)h + h->size;
+
+	return next < r->data + r->hdr.records_bytes ? (const struct rec_hdr *)next : NULL;
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+/* One record at @off: is it well formed?  Sets @why when not. */
+static int check_record(struct recording *r, uint64_t off, const struct rec_hdr *h,
+			char *why, size_t why_len)
+{
+	uint64_t left = r->hdr.records_bytes - off;
+	const struct rec_map *m = (const void *)h;
+	const struct rec_exec *x = (const void *)h;
+	const struct rec_cpu *c = (const void *)h;
+	const struct rec_unbind *u = (const void *)h;
+	uint32_t i;
+
+	if (left < sizeof(*h) || h->size < sizeof(*h) || h->size > left || h->size % 8) {
+		snprintf(why, why_len, "record at byte %" PRIu64 " has a bad size", off);
+		return -EINVAL;
+	}
+	switch (h->type) {
+	case REC_MAP:
+		if (h->size != sizeof(*m) || m->start >= m->end ||
+		    (m->start | m->end) % r->hdr.page_size || m->flags & ~REC_MAP_FLAGS ||
+		    m->kind > REC_KIND_MAX)
+			goto bad;
+		r->nr_map++;
+		return 0;
+	case REC_EXEC:
+		if (h->size < sizeof(*x) || !x->nr_ops || x->nr_ops > SVMX_EXEC_MAX_OPS ||
+		    h->size != sizeof(*x) + x->nr_ops * sizeof(struct svmx_op) || x->reserved)
+			goto bad;
+		for (i = 0; i < x->nr_ops; i++)
+			if (x->ops[i].opcode < SVMX_OP_READ || x->ops[i].opcode > SVMX_OP_COPY)
+				goto bad;
+		r->nr_exec++;
+		r->nr_ops += x->nr_ops;
+		return 0;
+	case REC_CPU:
+		if (h->size != sizeof(*c) || c->write > 1 || c->reserved)
+			goto bad;
+		r->nr_cpu++;
+		return 0;
+	case REC_UNBIND:
+		if (h->size != sizeof(*u) || u->reserved)
+			goto bad;
+		return 0;
+	default:
+		snprintf(why, why_len, "record at byte %" PRIu64 " has unknown type %u",
+			 off, h->type);
+		return -EINVAL;
+	}
+bad:
+	snprintf(why, why_len, "record at byte %" PRIu64 " (type %u) is malformed", off, h->type);
+	return -EINVAL;
+}
+
+static int check_header(const struct rec_header *h, uint64_t file_size,
+			char *why, size_t why_len)
+{
+	if (memcmp(h->magic, REC_MAGIC, sizeof(h->magic))) {
+		snprintf(why, why_len, "not an svmx recording (bad magic)");
+		return -EINVAL;
+	}
+	if (h->version != REC_VERSION) {
+		snprintf(why, why_len, "format version %u not supported (this svmxctl reads %u)",
+			 h->version, REC_VERSION);
+		return -EINVAL;
+	}
+	if (header_crc(h) != h->header_crc) {
+		snprintf(why, why_len, "corrupt header (checksum mismatch)");
+		return -EINVAL;
+	}
+	if (h->header_size != REC_HEADER_SIZE || !h->page_size || h->page_size & (h->page_size - 1) ||
+	    h->nr_counters != REC_NR_COUNTERS || h->device > 63 ||
+	    memchr(h->policy, '\0', sizeof(h->policy)) == NULL || !h->policy[0] ||
+	    !all_zero(h->counters + h->nr_counters,
+		      (REC_MAX_COUNTERS - h->nr_counters) * sizeof(uint64_t)) ||
+	    !all_zero(h->reserved, sizeof(h->reserved))) {
+		snprintf(why, why_len, "corrupt header (bad field)");
+		return -EINVAL;
+	}
+	if (file_size != REC_HEADER_SIZE + h->records_bytes) {
+		snprintf(why, why_len, "%s (%" PRIu64 " bytes, the header says %" PRIu64 ")",
+			 file_size < REC_HEADER_SIZE + h->records_bytes ? "truncated" :
+			 "trailing bytes after the records", file_size,
+			 REC_HEADER_SIZE + h->records_bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * rec_load() - read and check a whole recording
+ * @path: the file
+ * @r: filled in; rec_free() releases it (also after a failure)
+ * @why: the reason of a refusal, one line
+ * @why_len: its size
+ *
+ * Return: 0, -errno from reading (ENOENT...), or -EINVAL for a file that
+ * is not a well-formed recording.
+ */
+int rec_load(const char *path, struct recording *r, char *why, size_t why_len)
+{
+	uint64_t off, n = 0;
+	const struct rec_hdr *h;
+	struct stat st;
+	ssize_t got;
+	int fd, err;
+
+	memset(r, 0, sizeof(*r));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		snprintf(why, why_len, "%s", strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	err = -EINVAL;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_len, "not a regular file");
+		goto out;
+	}
+	if ((uint64_t)st.st_size < REC_HEADER_SIZE) {
+		snprintf(why, why_len, "%s (%lld bytes, shorter than the %d-byte header)",
+			 st.st_size >= 8 ? "truncated" : "not an svmx recording",
+			 (long long)st.st_size, REC_HEADER_SIZE);
+		if (st.st_size >= 8 && pread(fd, r->hdr.magic, 8, 0) == 8 &&
+		    memcmp(r->hdr.magic, REC_MAGIC, 8))
+			snprintf(why, why_len, "not an svmx recording (bad magic)");
+		goto out;
+	}
+	if (pread(fd, &r->hdr, sizeof(r->hdr), 0) != sizeof(r->hdr)) {
+		snprintf(why, why_len, "cannot read the header");
+		goto out;
+	}
+	err = check_header(&r->hdr, st.st_size, why, why_len);
+	if (err)
+		goto out;
+	err = -ENOMEM;
+	r->data = malloc(r->hdr.records_bytes ? r->hdr.records_bytes : 1);
+	if (!r->data) {
+		snprintf(why, why_len, "no memory for %" PRIu64 " bytes", r->hdr.records_bytes);
+		goto out;
+	}
+	err = -EINVAL;
+	for (off = 0; off < r->hdr.records_bytes; off += got) {
+		got = pread(fd, r->data + off, r->hdr.records_bytes - off, REC_HEADER_SIZE + off);
+		if (got <= 0) {
+			snprintf(why, why_len, "truncated while reading");
+			goto out;
+		}
+	}
+	if (crc32(0, r->data, r->hdr.records_bytes) != r->hdr.records_crc) {
+		snprintf(why, why_len, "corrupt records (checksum mismatch)");
+		goto out;
+	}
+	for (off = 0; off < r->hdr.records_bytes; off += h->size, n++) {
+		h = (const struct rec_hdr *)(r->data + off);
+		err = check_record(r, off, h, why, why_len);
+		if (err)
+			goto out;
+	}
+	if (n != r->hdr.nr_records) {
+		snprintf(why, why_len, "corrupt: %" PRIu64 " records, the header says %" PRIu64,
+			 n, r->hdr.nr_records);
+		err = -EINVAL;
+		goto out;
+	}
+	err = 0;
+out:
+	close(fd);
+	return err;
+}
+
+void rec_free(struct recording *r)
+{
+	free(r->data);
+	r->data = NULL;
+}
+
+/* ------------------------------------------------------------------
+ * Recording
+ */
+
+/* Records being built, in order, and the EXEC calls still receiving ops. */
+struct rec_out {
+	uint8_t *data;
+	size_t len, cap;
+	uint64_t nr;
+	struct pending {
+		uint32_t tid;
+		size_t off;		/* of its struct rec_exec in @data, or SIZE_MAX */
+		uint32_t got;
+		struct rec_exec *x;	/* being filled, malloc()ed */
+		size_t last_off;	/* the tid's last EXEC record: its ret */
+	} pend[64];
+	unsigned int nr_pend;
+	uint32_t skipped_calls;
+	int err;
+	const char *why;
+};
+
+static void *out_add(struct rec_out *o, const void *rec, size_t size)
+{
+	uint8_t *bigger;
+
+	if (o->err)
+		return NULL;
+	if (o->len + size > o->cap) {
+		size_t cap = o->cap ? o->cap : 1 << 16;
+
+		while (cap < o->len + size)
+			cap *= 2;
+		bigger = realloc(o->data, cap);
+		if (!bigger) {
+			o->err = -ENOMEM;
+			o->why = "no memory for the recording";
+			return NULL;
+		}
+		o->data = bigger;
+		o->cap = cap;
+	}
+	memcpy(o->data + o->len, rec, size);
+	o->len += size;
+	o->nr++;
+	return o->data + o->len - size;
+}
+
+static struct pending *pend_of(struct rec_out *o, uint32_t tid, bool make)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nr_pend; i++)
+		if (o->pend[i].tid == tid)
+			return &o->pend[i];
+	if (!make)
+		return NULL;
+	if (o->nr_pend == sizeof(o->pend) / sizeof(o->pend[0])) {
+		o->err = -E2BIG;
+		o->why = "more than 64 threads submit device work";
+		return NULL;
+	}
+	memset(&o->pend[o->nr_pend], 0, sizeof(o->pend[0]));
+	o->pend[o->nr_pend].tid = tid;
+	o->pend[o->nr_pend].last_off = SIZE_MAX;
+	return &o->pend[o->nr_pend++];
+}
+
+static void on_op(struct rec_out *o, const struct rec_event *e)
+{
+	struct pending *p = pend_of(o, e->tid, true);
+	struct svmx_op *op;
+	size_t size;
+
+	if (!p)
+		return;
+	if (e->a == 0) {
+		free(p->x);
+		size = sizeof(*p->x) + (size_t)e->b * sizeof(struct svmx_op);
+		p->x = calloc(1, size);
+		if (!p->x || !e->b || e->b > SVMX_EXEC_MAX_OPS) {
+			o->err = -ENOMEM;
+			o->why = "no memory for an EXEC call";
+			return;
+		}
+		p->x->h.type = REC_EXEC;
+		p->x->h.size = size;
+		p->x->nr_ops = e->b;
+		p->x->tid = e->tid;
+		p->got = 0;
+	}
+	if (!p->x || e->a != p->got || (uint32_t)e->b != p->x->nr_ops) {
+		o->err = -EPROTO;
+		o->why = "the operations of an EXEC call came out of order";
+		return;
+	}
+	op = &p->x->ops[p->got++];
+	op->opcode = e->c;
+	op->addr = e->x[0];
+	op->length = e->x[1];
+	op->stride = e->x[2];
+	op->value = e->x[3];
+	op->addr2 = e->x[4];
+	op->buf = e->x[5];
+	if (p->got == p->x->nr_ops) {
+		size_t off = o->len;
+
+		if (out_add(o, p->x, p->x->h.size))
+			p->last_off = off;
+		free(p->x);
+		p->x = NULL;
+	}
+}
+
+static void on_event(struct rec_out *o, const struct rec_event *e)
+{
+	struct pending *p;
+
+	switch (e->type) {
+	case REC_EV_OP:
+		on_op(o, e);
+		break;
+	case REC_EV_VMA: {
+		struct rec_map m = {
+			.h = { REC_MAP, sizeof(m) }, .start = e->x[0], .end = e->x[1],
+			.flags = e->b & REC_MAP_FLAGS, .kind = e->a,
+		};
+
+		out_add(o, &m, sizeof(m));
+		break;
+	}
+	case REC_EV_CPU: {
+		struct rec_cpu c = {
+			.h = { REC_CPU, sizeof(c) }, .addr = e->x[0], .write = e->a == 1,
+		};
+
+		out_add(o, &c, sizeof(c));
+		break;
+	}
+	case REC_EV_IOCTL:
+		if (_IOC_NR(e->a) != _IOC_NR(SVMX_IOC_EXEC)) {
+			if (!e->b)
+				o->skipped_calls++;
+			break;
+		}
+		p = pend_of(o, e->tid, false);
+		if (p && p->last_off != SIZE_MAX && !p->x) {
+			((struct rec_exec *)(o->data + p->last_off))->ret = e->b;
+			p->last_off = SIZE_MAX;
+		}
+		break;
+	case REC_EV_UNBIND:
+		if (e->a) {
+			struct rec_unbind u = { .h = { REC_UNBIND, sizeof(u) }, .pages = e->x[0] };
+
+			out_add(o, &u, sizeof(u));
+		}
+		break;
+	}
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	if (size >= sizeof(struct rec_event))
+		on_event(ctx, data);
+	return 0;
+}
+
+static void record_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: svmxctl record FILE [--device N] -- CMD [ARG]...\n"
+"Run CMD and record its device work on /dev/svmxN into FILE: the mappings\n"
+"it touches, every operation of its EXEC calls, and the CPU touches of\n"
+"device pages, in order, with the device's counters over the run.\n"
+"svmxctl replay FILE issues the same work again.\n"
+"\n"
+"  -d, --device N   the device to record (default 0)\n"
+"  -h, --help       this text\n"
+"\n"
+"FILE is written only when CMD succeeded and nothing was lost.\n");
+}
+
+static volatile sig_atomic_t rec_stop;
+
+static void on_signal(int sig)
+{
+	rec_stop = 1;
+}
+
+/* Run CMD (stopped until @go is written), return its pid or -errno. */
+static pid_t spawn_cmd(char **argv, int *go)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -errno;
+	}
+	if (!pid) {
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "svmxctl: record: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go = fds[1];
+	return pid;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Write the recording to a temporary file next to @path and rename it. */
+static int write_recording(const char *path, struct rec_header *h, struct rec_out *o)
+{
+	mode_t mask = umask(0);
+	char tmp[4096];
+	int fd, err;
+
+	umask(mask);
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	h->nr_records = o->nr;
+	h->records_bytes = o->len;
+	h->records_crc = crc32(0, o->data, o->len);
+	h->header_crc = 0;
+	h->header_crc = header_crc(h);
+	err = write_all(fd, h, sizeof(*h));
+	if (!err)
+		err = write_all(fd, o->data, o->len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && chmod(tmp, 0666 & ~mask))
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int child_status(const char *cmd, int status)
+{
+	if (WIFEXITED(status) && !WEXITSTATUS(status))
+		return 0;
+	if (WIFEXITED(status))
+		ctl_err("record: %s exited with status %d; nothing recorded", cmd,
+			WEXITSTATUS(status));
+	else
+		ctl_err("record: %s was killed by signal %d; nothing recorded", cmd,
+			WTERMSIG(status));
+	return -ECHILD;
+}
+
+/* Check that @path's directory takes a new file, before anything runs. */
+static int check_writable(const char *path)
+{
+	char tmp[4096];
+	int fd;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(tmp);
+	return 0;
+}
+
+struct record_opts {
+	const char *file;
+	unsigned int dev;
+	char **cmd;
+};
+
+static int record_parse(int argc, char **argv, struct record_opts *o)
+{
+	static const struct option lopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	uint64_t v;
+	int c, dash;
+
+	memset(o, 0, sizeof(*o));
+	for (dash = 1; dash < argc && strcmp(argv[dash], "--"); dash++)
+		;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(dash, argv, "d:h", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (ctl_parse_u64(optarg, &v) || v > 63)
+				return ctl_usage_err("record", "--device wants 0..63, not '%s'", optarg);
+			o->dev = v;
+			break;
+		case 'h':
+			record_usage(stdout);
+			return -1;
+		default:
+			return ctl_usage_err("record", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= dash)
+		return ctl_usage_err("record", "no output FILE");
+	if (optind + 1 < dash)
+		return ctl_usage_err("record", "one FILE, then -- CMD; unexpected '%s'",
+				     argv[optind + 1]);
+	o->file = argv[optind];
+	if (dash + 1 >= argc)
+		return ctl_usage_err("record", "no command to record (svmxctl record FILE -- CMD)");
+	o->cmd = argv + dash + 1;
+	return 0;
+}
+
+/* Run the command under the recorder; fills @h (counters, policy) and @o. */
+static int record_run(const struct record_opts *ro, struct ctl_record *skel,
+		      struct rec_header *h, struct rec_out *o)
+{
+	uint64_t before[REC_NR_COUNTERS], after[REC_NR_COUNTERS];
+	struct ring_buffer *rb;
+	struct timespec now;
+	int go = -1, status = 0, err;
+	size_t i;
+	uint32_t tgid;
+	uint8_t one = 1;
+	pid_t pid;
+
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, o, NULL);
+	if (!rb)
+		return ctl_err("record: ring buffer: %s", strerror(errno)), -EIO;
+	err = rec_global_policy(h->policy, sizeof(h->policy));
+	if (!err)
+		err = rec_read_counters(ro->dev, before);
+	if (err) {
+		ring_buffer__free(rb);
+		return ctl_err("record: reading the counters of svmx%u: %s", ro->dev,
+			       strerror(-err)), err;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	h->time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	pid = spawn_cmd(ro->cmd, &go);
+	if (pid < 0) {
+		ring_buffer__free(rb);
+		return ctl_err("record: fork: %s", strerror(-pid)), pid;
+	}
+	tgid = pid;
+	err = bpf_map__update_elem(skel->maps.tgids, &tgid, sizeof(tgid), &one, sizeof(one), 0);
+	if (err) {
+		kill(pid, SIGKILL);
+		close(go);
+		waitpid(pid, NULL, 0);
+		ring_buffer__free(rb);
+		return ctl_err("record: following %s: %s", ro->cmd[0], strerror(-err)), err;
+	}
+	if (write(go, &one, 1) != 1)
+		kill(pid, SIGKILL);
+	close(go);
+	for (;;) {
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR)
+			break;
+		err = waitpid(pid, &status, WNOHANG);
+		if (err == pid || (err < 0 && errno != EINTR))
+			break;
+	}
+	if (err != pid)
+		waitpid(pid, &status, 0);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	err = child_status(ro->cmd[0], status);
+	if (err)
+		return err;
+	if (rec_stop)
+		return ctl_err("record: interrupted; nothing recorded"), -EINTR;
+	if (skel->bss->lost || skel->bss->vma_lost)
+		return ctl_err("record: %llu events lost (ring buffer full) and %llu mappings unread; nothing recorded",
+			       (unsigned long long)skel->bss->lost,
+			       (unsigned long long)skel->bss->vma_lost), -ENOBUFS;
+	if (o->err)
+		return ctl_err("record: %s; nothing recorded", o->why), o->err;
+	for (i = 0; i < o->nr_pend; i++)
+		if (o->pend[i].x)
+			return ctl_err("record: an EXEC call of thread %u was cut short; nothing recorded",
+				       o->pend[i].tid), -EPROTO;
+	err = rec_read_counters(ro->dev, after);
+	if (err)
+		return ctl_err("record: reading the counters of svmx%u: %s", ro->dev,
+			       strerror(-err)), err;
+	for (i = 0; i < REC_NR_COUNTERS; i++)
+		h->counters[i] = after[i] - before[i];
+	h->nr_counters = REC_NR_COUNTERS;
+	h->skipped_calls = o->skipped_calls;
+	return 0;
+}
+
+static int device_mem(unsigned int dev, uint64_t *bytes)
+{
+	struct svmx_version ver = { 0 };
+	char path[32];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/dev/svmx%u", dev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SVMX_IOC_VERSION, &ver))
+		err = -errno;
+	close(fd);
+	*bytes = ver.mem_bytes;
+	return err;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec_header h = { .magic = REC_MAGIC, .version = REC_VERSION,
+				.header_size = REC_HEADER_SIZE };
+	struct rec_out o = { 0 };
+	struct record_opts ro;
+	struct ctl_record *skel = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint64_t ops = 0;
+	size_t i;
+	int err;
+
+	err = record_parse(argc, argv, &ro);
+	if (err)
+		return err < 0 ? 0 : err;
+	if (ctl_need_root() || ctl_need_module())
+		return 1;
+	err = device_mem(ro.dev, &h.mem_bytes);
+	if (err)
+		return ctl_err("record: /dev/svmx%u: %s", ro.dev, strerror(-err));
+	err = check_writable(ro.file);
+	if (err)
+		return ctl_err("record: cannot write %s: %s", ro.file, strerror(-err));
+	h.device = ro.dev;
+	h.page_size = sysconf(_SC_PAGESIZE);
+	skel = ctl_record__open();
+	if (!skel)
+		return ctl_err("record: opening the recorder: %s", strerror(errno));
+	skel->rodata->rec_dev = ro.dev;
+	err = ctl_record__load(skel);
+	if (!err)
+		err = ctl_record__attach(skel);
+	if (err) {
+		ctl_record__destroy(skel);
+		return ctl_err("record: loading the recorder: %s (-v for libbpf's log)",
+			       strerror(-err));
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err = record_run(&ro, skel, &h, &o);
+	ctl_record__destroy(skel);
+	for (i = 0; i < o.nr_pend; i++)
+		free(o.pend[i].x);
+	if (!err) {
+		err = write_recording(ro.file, &h, &o);
+		if (err)
+			ctl_err("record: writing %s: %s", ro.file, strerror(-err));
+	}
+	if (!err) {
+		struct recording r = { .hdr = h, .data = o.data };
+		const struct rec_hdr *rh;
+
+		for (rh = rec_first(&r); rh; rh = rec_next(&r, rh))
+			if (rh->type == REC_EXEC)
+				ops += ((const struct rec_exec *)rh)->nr_ops;
+		fprintf(stderr, "svmxctl: recorded %" PRIu64 " records (%" PRIu64
+			" operations) of %s on svmx%u into %s\n", o.nr, ops, ro.cmd[0],
+			ro.dev, ro.file);
+		if (h.skipped_calls)
+			fprintf(stderr, "svmxctl: warning: %u MIGRATE/ADVISE calls are not recorded; a replay will not be exact\n",
+				h.skipped_calls);
+	}
+	free(o.data);
+	return err ? 1 : 0;
+}
