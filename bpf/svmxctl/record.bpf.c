@@ -109,9 +109,13 @@ static struct rec_event *ev_new(__u32 type, int dev)
 static long vma_cb(struct task_struct *task, struct vm_area_struct *vma,
 		   struct vma_found *f)
 {
-	unsigned long fl = vma->vm_flags;
-	struct file *file = vma->vm_file;
+	unsigned long fl;
+	struct file *file;
 
+	if (!vma)
+		return 1;
+	fl = vma->vm_flags;
+	file = vma->vm_file;
 	f->start = vma->vm_start;
 	f->end = vma->vm_end;
 	f->flags = ((fl & VM_READ) ? REC_VMA_READ : 0) |
@@ -176,13 +180,17 @@ SEC("tp_btf/svmx_exec_op")
 int BPF_PROG(rec_exec_op, int dev, __u32 idx, __u32 nr_ops, const struct svmx_op *op)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 addr = op->addr, length = op->length, stride = op->stride;
-	__u32 opcode = op->opcode;
+	__u64 addr, length, stride;
 	struct rec_event *e;
+	__u32 opcode;
 	__u8 one = 1;
 
-	if (!recorded(dev))
+	if (!op || !recorded(dev))
 		return 0;
+	addr = op->addr;
+	length = op->length;
+	stride = op->stride;
+	opcode = op->opcode;
 	if (!idx)
 		bpf_map_update_elem(&in_exec, &tid, &one, BPF_ANY);
 	/* The mappings first: replay maps them before it issues the call. */
@@ -271,9 +279,13 @@ int BPF_PROG(rec_unbind, int dev, bool live, unsigned long regions, __u64 pages,
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(rec_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ptgid, ctgid;
 	__u8 one = 1;
 
+	if (!parent || !child)
+		return 0;
+	ptgid = parent->tgid;
+	ctgid = child->tgid;
 	if (ptgid != ctgid && bpf_map_lookup_elem(&tgids, &ptgid))
 		bpf_map_update_elem(&tgids, &ctgid, &one, BPF_ANY);
 	return 0;

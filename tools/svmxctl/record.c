@@ -565,31 +565,49 @@ static void on_signal(int sig)
 	rec_stop = 1;
 }
 
-/* Run CMD (stopped until @go is written), return its pid or -errno. */
-static pid_t spawn_cmd(char **argv, int *go)
+/*
+ * Run CMD, held until @go is written; an exec failure comes back through
+ * @errfd (close-on-exec: end of file once CMD runs).  Return its pid or
+ * -errno.
+ */
+static pid_t spawn_cmd(char **argv, int *go, int *errfd)
 {
-	int fds[2];
+	int fds[2], efds[2];
 	pid_t pid;
 	char c;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(efds, O_CLOEXEC)) {
 		close(fds[0]);
 		close(fds[1]);
 		return -errno;
 	}
-	if (!pid) {
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
 		close(fds[1]);
+		close(efds[0]);
+		close(efds[1]);
+		return -errno;
+	}
+	if (!pid) {
+		int err;
+
+		close(fds[1]);
+		close(efds[0]);
 		if (read(fds[0], &c, 1) != 1)
 			_exit(127);
 		execvp(argv[0], argv);
-		fprintf(stderr, "svmxctl: record: %s: %s\n", argv[0], strerror(errno));
+		err = errno;
+		if (write(efds[1], &err, sizeof(err)) < 0)
+			_exit(126);
 		_exit(127);
 	}
 	close(fds[0]);
+	close(efds[1]);
 	*go = fds[1];
+	*errfd = efds[0];
 	return pid;
 }
 
@@ -728,7 +746,7 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	uint64_t before[REC_NR_COUNTERS], after[REC_NR_COUNTERS];
 	struct ring_buffer *rb;
 	struct timespec now;
-	int go = -1, status = 0, err;
+	int go = -1, errfd = -1, exec_err = 0, status = 0, err;
 	size_t i;
 	uint32_t tgid;
 	uint8_t one = 1;
@@ -747,7 +765,7 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
-	pid = spawn_cmd(ro->cmd, &go);
+	pid = spawn_cmd(ro->cmd, &go, &errfd);
 	if (pid < 0) {
 		ring_buffer__free(rb);
 		return ctl_err("record: fork: %s", strerror(-pid)), pid;
@@ -757,6 +775,7 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	if (err) {
 		kill(pid, SIGKILL);
 		close(go);
+		close(errfd);
 		waitpid(pid, NULL, 0);
 		ring_buffer__free(rb);
 		return ctl_err("record: following %s: %s", ro->cmd[0], strerror(-err)), err;
@@ -764,6 +783,14 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	if (write(go, &one, 1) != 1)
 		kill(pid, SIGKILL);
 	close(go);
+	if (read(errfd, &exec_err, sizeof(exec_err)) == sizeof(exec_err)) {
+		close(errfd);
+		waitpid(pid, NULL, 0);
+		ring_buffer__free(rb);
+		return ctl_err("record: cannot run %s: %s; nothing recorded", ro->cmd[0],
+			       strerror(exec_err)), -exec_err;
+	}
+	close(errfd);
 	for (;;) {
 		err = ring_buffer__poll(rb, 100);
 		if (err < 0 && err != -EINTR)
