@@ -754,21 +754,21 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_ringbuf, o, NULL);
 	if (!rb)
-		return ctl_err("record: ring buffer: %s", strerror(errno)), -EIO;
+		return ctl_errno(-EIO, "record: ring buffer: %s", strerror(errno));
 	err = rec_global_policy(h->policy, sizeof(h->policy));
 	if (!err)
 		err = rec_read_counters(ro->dev, before);
 	if (err) {
 		ring_buffer__free(rb);
-		return ctl_err("record: reading the counters of svmx%u: %s", ro->dev,
-			       strerror(-err)), err;
+		return ctl_errno(err, "record: reading the counters of svmx%u: %s", ro->dev,
+			       strerror(-err));
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	h->time_ns = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
 	pid = spawn_cmd(ro->cmd, &go, &errfd);
 	if (pid < 0) {
 		ring_buffer__free(rb);
-		return ctl_err("record: fork: %s", strerror(-pid)), pid;
+		return ctl_errno(pid, "record: fork: %s", strerror(-pid));
 	}
 	tgid = pid;
 	err = bpf_map__update_elem(skel->maps.tgids, &tgid, sizeof(tgid), &one, sizeof(one), 0);
@@ -778,7 +778,7 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 		close(errfd);
 		waitpid(pid, NULL, 0);
 		ring_buffer__free(rb);
-		return ctl_err("record: following %s: %s", ro->cmd[0], strerror(-err)), err;
+		return ctl_errno(err, "record: following %s: %s", ro->cmd[0], strerror(-err));
 	}
 	if (write(go, &one, 1) != 1)
 		kill(pid, SIGKILL);
@@ -787,8 +787,8 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 		close(errfd);
 		waitpid(pid, NULL, 0);
 		ring_buffer__free(rb);
-		return ctl_err("record: cannot run %s: %s; nothing recorded", ro->cmd[0],
-			       strerror(exec_err)), -exec_err;
+		return ctl_errno(-exec_err, "record: cannot run %s: %s; nothing recorded", ro->cmd[0],
+			       strerror(exec_err));
 	}
 	close(errfd);
 	for (;;) {
@@ -807,21 +807,21 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	if (err)
 		return err;
 	if (rec_stop)
-		return ctl_err("record: interrupted; nothing recorded"), -EINTR;
+		return ctl_errno(-EINTR, "record: interrupted; nothing recorded");
 	if (skel->bss->lost || skel->bss->vma_lost)
-		return ctl_err("record: %llu events lost (ring buffer full) and %llu mappings unread; nothing recorded",
+		return ctl_errno(-ENOBUFS, "record: %llu events lost (ring buffer full) and %llu mappings unread; nothing recorded",
 			       (unsigned long long)skel->bss->lost,
-			       (unsigned long long)skel->bss->vma_lost), -ENOBUFS;
+			       (unsigned long long)skel->bss->vma_lost);
 	if (o->err)
-		return ctl_err("record: %s; nothing recorded", o->why), o->err;
+		return ctl_errno(o->err, "record: %s; nothing recorded", o->why);
 	for (i = 0; i < o->nr_pend; i++)
 		if (o->pend[i].x)
-			return ctl_err("record: an EXEC call of thread %u was cut short; nothing recorded",
-				       o->pend[i].tid), -EPROTO;
+			return ctl_errno(-EPROTO, "record: an EXEC call of thread %u was cut short; nothing recorded",
+				       o->pend[i].tid);
 	err = rec_read_counters(ro->dev, after);
 	if (err)
-		return ctl_err("record: reading the counters of svmx%u: %s", ro->dev,
-			       strerror(-err)), err;
+		return ctl_errno(err, "record: reading the counters of svmx%u: %s", ro->dev,
+			       strerror(-err));
 	for (i = 0; i < REC_NR_COUNTERS; i++)
 		h->counters[i] = after[i] - before[i];
 	h->nr_counters = REC_NR_COUNTERS;
@@ -829,7 +829,14 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	return 0;
 }
 
-static int device_mem(unsigned int dev, uint64_t *bytes)
+/**
+ * rec_device_mem() - the memory of /dev/svmxN
+ * @dev: N
+ * @bytes: its device memory
+ *
+ * Return: 0 or a negative errno (-ENOENT: no such device).
+ */
+int rec_device_mem(unsigned int dev, uint64_t *bytes)
 {
 	struct svmx_version ver = { 0 };
 	char path[32];
@@ -863,7 +870,7 @@ int cmd_record(int argc, char **argv)
 		return err < 0 ? 0 : err;
 	if (ctl_need_root() || ctl_need_module())
 		return 1;
-	err = device_mem(ro.dev, &h.mem_bytes);
+	err = rec_device_mem(ro.dev, &h.mem_bytes);
 	if (err)
 		return ctl_err("record: /dev/svmx%u: %s", ro.dev, strerror(-err));
 	err = check_writable(ro.file);

@@ -357,17 +357,17 @@ static int run_once(const struct recording *r, unsigned int dev, uint64_t *c)
 
 	err = rec_read_counters(dev, before);
 	if (err)
-		return ctl_err("replay: reading the counters of svmx%u: %s", dev,
-			       strerror(-err)), err;
+		return ctl_errno(err, "replay: reading the counters of svmx%u: %s", dev,
+			       strerror(-err));
 	if (pipe2(fds, O_CLOEXEC))
-		return ctl_err("replay: pipe: %s", strerror(errno)), -errno;
+		return ctl_errno(-errno, "replay: pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		err = -errno;
 		close(fds[0]);
 		close(fds[1]);
-		return ctl_err("replay: fork: %s", strerror(-err)), err;
+		return ctl_errno(err, "replay: fork: %s", strerror(-err));
 	}
 	if (!pid) {
 		close(fds[0]);
@@ -386,12 +386,12 @@ static int run_once(const struct recording *r, unsigned int dev, uint64_t *c)
 			snprintf(why, sizeof(why), "the replaying process %s %d",
 				 WIFEXITED(status) ? "exited with status" : "was killed by signal",
 				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return ctl_err("replay: %s", why), -EIO;
+		return ctl_errno(-EIO, "replay: %s", why);
 	}
 	err = rec_read_counters(dev, after);
 	if (err)
-		return ctl_err("replay: reading the counters of svmx%u: %s", dev,
-			       strerror(-err)), err;
+		return ctl_errno(err, "replay: reading the counters of svmx%u: %s", dev,
+			       strerror(-err));
 	for (i = 0; i < REC_NR_COUNTERS; i++)
 		c[i] = after[i] - before[i];
 	return 0;
@@ -407,10 +407,10 @@ static int run_policy(const struct recording *r, unsigned int dev, const char *a
 	if (!arg || !strcmp(arg, BUILTIN)) {
 		err = rec_global_policy(run->policy, sizeof(run->policy));
 		if (err)
-			return ctl_err("replay: reading the global policy: %s", strerror(-err)), err;
+			return ctl_errno(err, "replay: reading the global policy: %s", strerror(-err));
 		if (arg && strcmp(run->policy, BUILTIN))
-			return ctl_err("replay: policy %s is attached globally: cannot replay under builtin",
-				       run->policy), -EBUSY;
+			return ctl_errno(-EBUSY, "replay: policy %s is attached globally: cannot replay under builtin",
+				       run->policy);
 		return run_once(r, dev, run->c);
 	}
 	err = ctl_policy_open(arg, &p);
@@ -420,15 +420,15 @@ static int run_policy(const struct recording *r, unsigned int dev, const char *a
 		err = ctl_policy_load(&p);
 	if (err) {
 		ctl_policy_close(&p);
-		return ctl_err("replay: loading policy %s: %s (-v for libbpf's log)", arg,
-			       strerror(-err)), err;
+		return ctl_errno(err, "replay: loading policy %s: %s (-v for libbpf's log)", arg,
+			       strerror(-err));
 	}
 	err = ctl_policy_attach(&p, &link);
 	if (err) {
 		ctl_policy_close(&p);
-		return ctl_err("replay: attaching policy %s globally: %s", p.name,
+		return ctl_errno(err, "replay: attaching policy %s globally: %s", p.name,
 			       err == -EBUSY ? "a policy is attached there already" :
-			       strerror(-err)), err;
+			       strerror(-err));
 	}
 	snprintf(run->policy, sizeof(run->policy), "%s", p.name);
 	err = run_once(r, dev, run->c);
@@ -653,11 +653,11 @@ static int check_policies(const struct replay_opts *o)
 			continue;
 		err = ctl_policy_open(o->policies[i], &p);
 		ctl_policy_close(&p);
-		if (err == -ENOENT)
-			return ctl_err("replay: unknown policy '%s'", o->policies[i]), err;
+		if (err == -ENOENT || err == -EINVAL)
+			return ctl_errno(err, "replay: unknown policy '%s'", o->policies[i]);
 		if (err)
-			return ctl_err("replay: %s is not a policy object: %s", o->policies[i],
-				       strerror(-err)), err;
+			return ctl_errno(err, "replay: %s is not a policy object: %s", o->policies[i],
+				       strerror(-err));
 	}
 	return 0;
 }
@@ -677,6 +677,20 @@ static int compute_opt(const struct recording *r, uint64_t capacity, uint64_t *e
 	return err;
 }
 
+/* Under the recorded policy, on a device of the recorded size: a match? */
+static int match_of(const struct recording *r, uint64_t mem, const struct replay_run *run)
+{
+	size_t k;
+
+	if (strcmp(run->policy, r->hdr.policy) || mem != r->hdr.mem_bytes ||
+	    r->hdr.skipped_calls)
+		return -1;
+	for (k = 0; k < NR_EXACT; k++)
+		if (run->c[exact[k]] != r->hdr.counters[exact[k]])
+			return 0;
+	return 1;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_run runs[MAX_POLICIES] = { 0 };
@@ -685,7 +699,7 @@ int cmd_replay(int argc, char **argv)
 	struct recording r;
 	unsigned int dev, i, nr;
 	char why[256];
-	int err, k;
+	int err, ret = 1;
 
 	err = replay_parse(argc, argv, &o);
 	if (err)
@@ -695,7 +709,6 @@ int cmd_replay(int argc, char **argv)
 		rec_free(&r);
 		return ctl_err("replay: %s: %s", o.file, why);
 	}
-	err = 1;
 	if (r.hdr.page_size != (uint32_t)sysconf(_SC_PAGESIZE)) {
 		ctl_err("replay: %s: recorded with %u-byte pages, this machine has %ld",
 			o.file, r.hdr.page_size, sysconf(_SC_PAGESIZE));
@@ -714,48 +727,23 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (ctl_need_root() || ctl_need_module() || check_policies(&o))
 		goto out;
-	{
-		char path[64];
-
-		snprintf(path, sizeof(path), SVMX_DEBUGFS "/svmx%u/stats", dev);
-		if (access(path, R_OK)) {
-			ctl_err("replay: no device svmx%u", dev);
-			goto out;
-		}
-		snprintf(path, sizeof(path), "/dev/svmx%u", dev);
-		mem = 0;
-		{
-			struct svmx_version ver = { 0 };
-			int fd = open(path, O_RDWR | O_CLOEXEC);
-
-			if (fd < 0 || ioctl(fd, SVMX_IOC_VERSION, &ver)) {
-				ctl_err("replay: %s: %s", path, strerror(errno));
-				if (fd >= 0)
-					close(fd);
-				goto out;
-			}
-			close(fd);
-			mem = ver.mem_bytes;
-		}
+	err = rec_device_mem(dev, &mem);
+	if (err) {
+		ctl_err("replay: /dev/svmx%u: %s", dev, strerror(-err));
+		goto out;
 	}
 	nr = o.nr_policies ? o.nr_policies : 1;
 	for (i = 0; i < nr; i++) {
 		if (run_policy(&r, dev, o.nr_policies ? o.policies[i] : NULL, &runs[i]))
 			goto out;
-		runs[i].match = -1;
-		if (!strcmp(runs[i].policy, r.hdr.policy) && mem == r.hdr.mem_bytes &&
-		    !r.hdr.skipped_calls) {
-			runs[i].match = 1;
-			for (k = 0; k < (int)NR_EXACT; k++)
-				if (runs[i].c[exact[k]] != r.hdr.counters[exact[k]])
-					runs[i].match = 0;
-		}
+		runs[i].match = match_of(&r, mem, &runs[i]);
 	}
+	ret = 0;
 	if (o.json)
-		err = print_json(&o, &r, dev, runs, nr, o.opt, capacity, opt_ev) ? 1 : 0;
+		ret = print_json(&o, &r, dev, runs, nr, o.opt, capacity, opt_ev) ? 1 : 0;
 	else
-		print_text(&o, &r, dev, runs, nr, o.opt, capacity, opt_ev), err = 0;
+		print_text(&o, &r, dev, runs, nr, o.opt, capacity, opt_ev);
 out:
 	rec_free(&r);
-	return err;
+	return ret;
 }
