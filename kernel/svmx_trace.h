@@ -124,6 +124,52 @@ TRACE_EVENT(svmx_exec_op,
 		  __entry->value, __entry->addr2, __entry->buf)
 );
 
+/*
+ * An SVMX_IOC_MIGRATE (explicit prefetch) or SVMX_IOC_ADVISE call whose
+ * arguments passed the ioctl layer's checks, before it runs; the call's
+ * result is in the svmx_ioctl event that follows.  For recorders.
+ */
+TRACE_EVENT(svmx_migrate_req,
+	TP_PROTO(int dev, u64 addr, u64 length, u32 target),
+	TP_ARGS(dev, addr, length, target),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u32, target)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->length = length;
+		__entry->target = target;
+	),
+	TP_printk("dev=%d addr=0x%llx length=%llu target=0x%x", __entry->dev,
+		  __entry->addr, __entry->length, __entry->target)
+);
+
+TRACE_EVENT(svmx_advise_req,
+	TP_PROTO(int dev, u64 addr, u64 length, u32 advice, u32 value),
+	TP_ARGS(dev, addr, length, advice, value),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u32, advice)
+		__field(u32, value)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->length = length;
+		__entry->advice = advice;
+		__entry->value = value;
+	),
+	TP_printk("dev=%d addr=0x%llx length=%llu advice=%u value=%u",
+		  __entry->dev, __entry->addr, __entry->length, __entry->advice,
+		  __entry->value)
+);
+
 TRACE_EVENT(svmx_fault,
 	TP_PROTO(int dev, unsigned long addr, u32 access, u32 placement,
 		 u32 order, unsigned long start, unsigned long end, u64 ns,

@@ -11,9 +11,11 @@
  * it is new or changed, before the operation.  A CPU fault on a device
  * page is a CPU touch unless the thread is inside an EXEC call (the
  * kernel copying a READ/WRITE buffer): replaying the call repeats those.
- * Events that find the ring buffer full, and mappings that could not be
- * read (the mmap lock was contended), are counted in @lost and
- * @vma_lost: user space refuses a recording with either.
+ * SVMX_IOC_MIGRATE and SVMX_IOC_ADVISE calls are sent too, with the
+ * mappings of their ranges (holes there are no error: both are best
+ * effort).  Events that find the ring buffer full, and mappings that
+ * could not be read (the mmap lock was contended), are counted in @lost
+ * and @vma_lost: user space refuses a recording with either.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -30,6 +32,7 @@ const volatile int rec_dev;
 __u64 lost;
 __u64 vma_lost;
 
+#define ENOENT			2
 #define TMPFS_MAGIC		0x01021994
 #define VM_READ			0x00000001UL
 #define VM_WRITE		0x00000002UL
@@ -139,8 +142,12 @@ static __u64 note_vma(struct task_struct *task, int dev, __u64 addr)
 	struct vma_found f = {};
 	struct vma_seen *old, now;
 	struct rec_event *e;
+	long err;
 
-	if (bpf_find_vma(task, addr, vma_cb, &f, 0) || !f.end) {
+	err = bpf_find_vma(task, addr, vma_cb, &f, 0);
+	if (err == -ENOENT)
+		return 0;	/* a hole (MIGRATE, ADVISE), or unmapped since */
+	if (err || !f.end) {
 		__sync_fetch_and_add(&vma_lost, 1);
 		return 0;
 	}
@@ -162,7 +169,7 @@ static __u64 note_vma(struct task_struct *task, int dev, __u64 addr)
 	return f.end;
 }
 
-/* Every mapping of [@start, @start + @len). */
+/* Every mapping of [@start, @start + @len), up to the first hole. */
 static void note_range(int dev, __u64 start, __u64 len)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -174,6 +181,40 @@ static void note_range(int dev, __u64 start, __u64 len)
 		if (!start)
 			return;
 	}
+}
+
+/* A MIGRATE or ADVISE call: its mappings, then the call. */
+static void note_request(__u32 type, int dev, __u64 addr, __u64 length, __u32 a,
+			 __u32 b)
+{
+	struct rec_event *e;
+
+	note_range(dev, addr, length);
+	e = ev_new(type, dev);
+	if (!e)
+		return;
+	e->a = a;
+	e->b = b;
+	e->x[0] = addr;
+	e->x[1] = length;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/svmx_migrate_req")
+int BPF_PROG(rec_migrate_req, int dev, __u64 addr, __u64 length, __u32 target)
+{
+	if (recorded(dev))
+		note_request(REC_EV_MIGRATE, dev, addr, length, target, 0);
+	return 0;
+}
+
+SEC("tp_btf/svmx_advise_req")
+int BPF_PROG(rec_advise_req, int dev, __u64 addr, __u64 length, __u32 advice,
+	     __u32 value)
+{
+	if (recorded(dev))
+		note_request(REC_EV_ADVISE, dev, addr, length, advice, value);
+	return 0;
 }
 
 SEC("tp_btf/svmx_exec_op")

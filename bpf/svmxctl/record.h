@@ -13,6 +13,8 @@ enum rec_ev_type {
 	REC_EV_CPU,		/* svmx_cpu_fault: a CPU touch of a device page */
 	REC_EV_IOCTL,		/* svmx_ioctl: a call ended (EXEC, MIGRATE, ADVISE) */
 	REC_EV_UNBIND,		/* svmx_unbind: a binding went away */
+	REC_EV_MIGRATE,		/* svmx_migrate_req: an SVMX_IOC_MIGRATE call */
+	REC_EV_ADVISE,		/* svmx_advise_req: an SVMX_IOC_ADVISE call */
 };
 
 /* REC_EV_VMA: kind, and flag bits in @b */
@@ -33,11 +35,14 @@ enum rec_ev_type {
  * @tid: thread that caused it
  * @dev: device
  * @a: OP: index in the call; VMA: kind; CPU: access (0 read, 1 write);
- *     IOCTL: command; UNBIND: 1 when the process still lived
- * @b: OP: operations in the call; VMA: flags; CPU: ret; IOCTL: ret
+ *     IOCTL: command; UNBIND: 1 when the process still lived;
+ *     MIGRATE: target; ADVISE: advice
+ * @b: OP: operations in the call; VMA: flags; CPU: ret; IOCTL: ret;
+ *     ADVISE: value
  * @c: OP: opcode
  * @x: OP: addr, length, stride, value, addr2, buf; VMA: start, end;
- *     CPU: addr, pages; UNBIND: pages migrated back
+ *     CPU: addr, pages; UNBIND: pages migrated back; MIGRATE, ADVISE:
+ *     addr, length
  */
 struct rec_event {
 	__u32 type;

@@ -82,6 +82,15 @@ check "record and replay pingpong: CPU touches recorded, counters as recorded" \
 	 jq_eq "$tmp/pp.json" ".recording.cpu_touches > 0" ".recording.counters.pingpong > 0" \
 		".recording.counters.pingpong == .runs[0].counters.pingpong"'
 
+# --- prefetches and advice; shared memory and file mappings -------------------
+run "$svmxctl" record "$rec/hints.rec" -- "$build/tools/svmxctl_hints_test"
+run "$svmxctl" replay "$rec/hints.rec" --json
+cp "$tmp/out" "$tmp/hints.json"
+check "record and replay MIGRATE/ADVISE calls, shmem and file mappings: counters as recorded" \
+	'[ $rc = 0 ] && same_counters "$tmp/hints.json" 0 &&
+	 jq_eq "$tmp/hints.json" ".recording.requests == 3" ".recording.mappings >= 3" \
+		".recording.counters.pages_to_device > 0"'
+
 # --- --opt on hand-made traces ----------------------------------------------
 # Three chunks A B C, three times, with room for two: MIN evicts 4 times
 # (C evicts B, B evicts A, A evicts C, C evicts either).  On the 16 MiB

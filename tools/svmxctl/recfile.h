@@ -31,8 +31,7 @@
  * @records_bytes: their bytes
  * @records_crc: CRC-32 (zlib's) of those bytes
  * @nr_counters: counters used in @counters (REC_NR_COUNTERS)
- * @skipped_calls: MIGRATE and ADVISE calls the workload made, which are
- *	not recorded (a replay of such a recording is not exact)
+ * @reserved0: zero
  * @header_crc: CRC-32 of the header with this field zero
  * @policy: the policy in effect in the global scope ("builtin": none)
  * @counters: the device's counters over the recording (debugfs stats
@@ -51,7 +50,7 @@ struct rec_header {
 	uint64_t records_bytes;
 	uint32_t records_crc;
 	uint32_t nr_counters;
-	uint32_t skipped_calls;
+	uint32_t reserved0;
 	uint32_t header_crc;
 	char policy[64];
 	uint64_t counters[REC_MAX_COUNTERS];
@@ -65,7 +64,9 @@ enum rec_type {
 	REC_EXEC,	/* struct rec_exec + nr_ops struct svmx_op */
 	REC_CPU,	/* struct rec_cpu */
 	REC_UNBIND,	/* struct rec_unbind */
-	REC_TYPE_MAX = REC_UNBIND,
+	REC_MIGRATE,	/* struct rec_req: SVMX_IOC_MIGRATE */
+	REC_ADVISE,	/* struct rec_req: SVMX_IOC_ADVISE */
+	REC_TYPE_MAX = REC_ADVISE,
 };
 
 /* Every record starts with this; @size counts it. */
@@ -115,16 +116,28 @@ struct rec_unbind {
 	uint64_t reserved;
 };
 
+/* MIGRATE: @arg is the target, @value 0; ADVISE: the advice and its value. */
+struct rec_req {
+	struct rec_hdr h;
+	uint64_t addr;
+	uint64_t length;
+	uint32_t arg;
+	uint32_t value;
+	int32_t ret;
+	uint32_t reserved;
+};
+
 /**
  * struct recording - a recording in memory
  * @hdr: its header
  * @data: its records, @hdr.records_bytes of them
- * @nr_map, @nr_exec, @nr_ops, @nr_cpu: records (operations) by kind
+ * @nr_map, @nr_exec, @nr_ops, @nr_cpu, @nr_req: records (operations) by
+ *	kind (@nr_req: MIGRATE and ADVISE)
  */
 struct recording {
 	struct rec_header hdr;
 	uint8_t *data;
-	uint64_t nr_map, nr_exec, nr_ops, nr_cpu;
+	uint64_t nr_map, nr_exec, nr_ops, nr_cpu, nr_req;
 };
 
 /* Walk the records of @r: for (h = rec_first(r); h; h = rec_next(r, h)) */

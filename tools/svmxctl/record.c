@@ -207,6 +207,7 @@ static int check_record(struct recording *r, uint64_t off, const struct rec_hdr 
 	const struct rec_exec *x = (const void *)h;
 	const struct rec_cpu *c = (const void *)h;
 	const struct rec_unbind *u = (const void *)h;
+	const struct rec_req *q = (const void *)h;
 	uint32_t i;
 
 	if (left < sizeof(*h) || h->size < sizeof(*h) || h->size > left || h->size % 8) {
@@ -240,6 +241,14 @@ static int check_record(struct recording *r, uint64_t off, const struct rec_hdr 
 		if (h->size != sizeof(*u) || u->reserved)
 			goto bad;
 		return 0;
+	case REC_MIGRATE:
+	case REC_ADVISE:
+		if (h->size != sizeof(*q) || q->reserved || !q->length ||
+		    (h->type == REC_MIGRATE && q->arg != SVMX_TARGET_SELF &&
+		     q->arg != SVMX_TARGET_SYSTEM))
+			goto bad;
+		r->nr_req++;
+		return 0;
 	default:
 		snprintf(why, why_len, "record at byte %" PRIu64 " has unknown type %u",
 			 off, h->type);
@@ -267,7 +276,7 @@ static int check_header(const struct rec_header *h, uint64_t file_size,
 		return -EINVAL;
 	}
 	if (h->header_size != REC_HEADER_SIZE || !h->page_size || h->page_size & (h->page_size - 1) ||
-	    h->nr_counters != REC_NR_COUNTERS || h->device > 63 ||
+	    h->nr_counters != REC_NR_COUNTERS || h->device > 63 || h->reserved0 ||
 	    memchr(h->policy, '\0', sizeof(h->policy)) == NULL || !h->policy[0] ||
 	    !all_zero(h->counters + h->nr_counters,
 		      (REC_MAX_COUNTERS - h->nr_counters) * sizeof(uint64_t)) ||
@@ -390,9 +399,9 @@ struct rec_out {
 		uint32_t got;
 		struct rec_exec *x;	/* being filled, malloc()ed */
 		size_t last_off;	/* the tid's last EXEC record: its ret */
+		size_t req_off;		/* its last MIGRATE/ADVISE record: its ret */
 	} pend[64];
 	unsigned int nr_pend;
-	uint32_t skipped_calls;
 	int err;
 	const char *why;
 };
@@ -440,6 +449,7 @@ static struct pending *pend_of(struct rec_out *o, uint32_t tid, bool make)
 	memset(&o->pend[o->nr_pend], 0, sizeof(o->pend[0]));
 	o->pend[o->nr_pend].tid = tid;
 	o->pend[o->nr_pend].last_off = SIZE_MAX;
+	o->pend[o->nr_pend].req_off = SIZE_MAX;
 	return &o->pend[o->nr_pend++];
 }
 
@@ -514,10 +524,26 @@ static void on_event(struct rec_out *o, const struct rec_event *e)
 		out_add(o, &c, sizeof(c));
 		break;
 	}
+	case REC_EV_MIGRATE:
+	case REC_EV_ADVISE: {
+		struct rec_req q = {
+			.h = { e->type == REC_EV_MIGRATE ? REC_MIGRATE : REC_ADVISE, sizeof(q) },
+			.addr = e->x[0], .length = e->x[1], .arg = e->a, .value = e->b,
+		};
+		size_t off = o->len;
+
+		p = pend_of(o, e->tid, true);
+		if (p && out_add(o, &q, sizeof(q)))
+			p->req_off = off;
+		break;
+	}
 	case REC_EV_IOCTL:
 		if (_IOC_NR(e->a) != _IOC_NR(SVMX_IOC_EXEC)) {
-			if (!e->b)
-				o->skipped_calls++;
+			p = pend_of(o, e->tid, false);
+			if (p && p->req_off != SIZE_MAX) {
+				((struct rec_req *)(o->data + p->req_off))->ret = e->b;
+				p->req_off = SIZE_MAX;
+			}
 			break;
 		}
 		p = pend_of(o, e->tid, false);
@@ -825,7 +851,6 @@ static int record_run(const struct record_opts *ro, struct ctl_record *skel,
 	for (i = 0; i < REC_NR_COUNTERS; i++)
 		h->counters[i] = after[i] - before[i];
 	h->nr_counters = REC_NR_COUNTERS;
-	h->skipped_calls = o->skipped_calls;
 	return 0;
 }
 
@@ -911,9 +936,6 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "svmxctl: recorded %" PRIu64 " records (%" PRIu64
 			" operations) of %s on svmx%u into %s\n", o.nr, ops, ro.cmd[0],
 			ro.dev, ro.file);
-		if (h.skipped_calls)
-			fprintf(stderr, "svmxctl: warning: %u MIGRATE/ADVISE calls are not recorded; a replay will not be exact\n",
-				h.skipped_calls);
 	}
 	free(o.data);
 	return err ? 1 : 0;

@@ -271,6 +271,30 @@ static int exec_one(struct replayer *rp, const struct rec_exec *x, uint64_t nr)
 	return 0;
 }
 
+/* A MIGRATE or ADVISE call, as recorded. */
+static int request(struct replayer *rp, const struct rec_req *q)
+{
+	struct svmx_migrate m = { .addr = q->addr, .length = q->length, .target = q->arg };
+	struct svmx_advise a = { .addr = q->addr, .length = q->length, .advice = q->arg,
+				 .value = q->value };
+	int err;
+
+	if (rp->fd < 0) {
+		err = bind_device(rp);
+		if (err)
+			return err;
+	}
+	if (q->h.type == REC_MIGRATE)
+		err = ioctl(rp->fd, SVMX_IOC_MIGRATE, &m) ? -errno : 0;
+	else
+		err = ioctl(rp->fd, SVMX_IOC_ADVISE, &a) ? -errno : 0;
+	if (err && !q->ret)
+		return fail(rp, err, "%s of 0x%" PRIx64 "+%" PRIu64 " failed: %s",
+			    q->h.type == REC_MIGRATE ? "MIGRATE" : "ADVISE", q->addr,
+			    q->length, strerror(-err));
+	return 0;
+}
+
 static bool mapped(const struct replayer *rp, uint64_t addr)
 {
 	size_t i;
@@ -331,6 +355,10 @@ static int replay_child(const struct recording *r, unsigned int dev, char *why,
 			break;
 		case REC_UNBIND:
 			unbind(&rp, (const void *)h);
+			break;
+		case REC_MIGRATE:
+		case REC_ADVISE:
+			err = request(&rp, (const void *)h);
 			break;
 		}
 	}
@@ -464,11 +492,8 @@ static void print_text(const struct replay_opts *o, const struct recording *r,
 	printf("recording %s: svmx%u, %" PRIu64 " MiB device memory, recorded %s under %s\n",
 	       o->file, h->device, h->mem_bytes >> 20, when, h->policy);
 	printf("trace: %" PRIu64 " mappings, %" PRIu64 " EXEC calls, %" PRIu64
-	       " operations, %" PRIu64 " CPU touches\n", r->nr_map, r->nr_exec, r->nr_ops,
-	       r->nr_cpu);
-	if (h->skipped_calls)
-		printf("note: %u MIGRATE/ADVISE calls were not recorded: counters may differ\n",
-		       h->skipped_calls);
+	       " operations, %" PRIu64 " MIGRATE/ADVISE calls, %" PRIu64 " CPU touches\n",
+	       r->nr_map, r->nr_exec, r->nr_ops, r->nr_req, r->nr_cpu);
 	if (have_opt)
 		printf("opt: Belady MIN, 2 MiB chunks, capacity %" PRIu64 " MiB: %" PRIu64
 		       " evictions\n", capacity >> 20, opt_ev);
@@ -521,7 +546,7 @@ static int print_json(const struct replay_opts *o, const struct recording *r,
 	json_object_object_add(rec, "exec_calls", json_object_new_uint64(r->nr_exec));
 	json_object_object_add(rec, "operations", json_object_new_uint64(r->nr_ops));
 	json_object_object_add(rec, "cpu_touches", json_object_new_uint64(r->nr_cpu));
-	json_object_object_add(rec, "skipped_calls", json_object_new_uint64(h->skipped_calls));
+	json_object_object_add(rec, "requests", json_object_new_uint64(r->nr_req));
 	json_object_object_add(rec, "counters", json_counters(h->counters));
 	json_object_object_add(doc, "file", json_object_new_string(o->file));
 	json_object_object_add(doc, "device", json_object_new_uint64(dev));
@@ -682,8 +707,7 @@ static int match_of(const struct recording *r, uint64_t mem, const struct replay
 {
 	size_t k;
 
-	if (strcmp(run->policy, r->hdr.policy) || mem != r->hdr.mem_bytes ||
-	    r->hdr.skipped_calls)
+	if (strcmp(run->policy, r->hdr.policy) || mem != r->hdr.mem_bytes)
 		return -1;
 	for (k = 0; k < NR_EXACT; k++)
 		if (run->c[exact[k]] != r->hdr.counters[exact[k]])
