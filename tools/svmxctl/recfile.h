@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * svmxctl's recording files (record.c writes and reads them, replay.c
- * replays them) and the offline-optimal eviction count (belady.c).  The
+ * svmxctl's recording files (record.c writes them, recfile.c reads them,
+ * replay.c replays them) and the offline-optimal eviction count
+ * (belady.c).  The
  * format is docs/record-format.md; every field little endian.
  */
 #ifndef SVMXCTL_RECFILE_H
@@ -145,6 +146,7 @@ const struct rec_hdr *rec_first(const struct recording *r);
 const struct rec_hdr *rec_next(const struct recording *r, const struct rec_hdr *h);
 
 int rec_load(const char *path, struct recording *r, char *why, size_t why_len);
+uint32_t rec_header_crc(const struct rec_header *h);
 void rec_free(struct recording *r);
 
 extern const char *const rec_counter_names[];
