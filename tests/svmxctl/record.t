@@ -82,6 +82,19 @@ check "record and replay pingpong: CPU touches recorded, counters as recorded" \
 	 jq_eq "$tmp/pp.json" ".recording.cpu_touches > 0" ".recording.counters.pingpong > 0" \
 		".recording.counters.pingpong == .runs[0].counters.pingpong"'
 
+# --- the second device; events of other devices are not recorded ------------
+run "$svmxctl" record "$rec/dev1.rec" --device 1 -- "$bench" workload scan --device 1 --ws 0.5 --passes 2
+run "$svmxctl" replay "$rec/dev1.rec" --json
+cp "$tmp/out" "$tmp/dev1.json"
+check "record --device 1, replay on the recorded device: counters as recorded" \
+	'[ $rc = 0 ] && same_counters "$tmp/dev1.json" 0 &&
+	 jq_eq "$tmp/dev1.json" ".device == 1" ".recording.device == 1" ".recording.operations == 2"'
+run "$svmxctl" record "$rec/other.rec" --device 0 -- "$bench" workload scan --device 1 --ws 0.5 --passes 1
+run "$svmxctl" replay "$rec/other.rec" --json
+check "work on another device is not recorded" \
+	'[ $rc = 0 ] && jq_eq "$tmp/out" ".recording.operations == 0" ".recording.mappings == 0" \
+		".runs[0].counters.faults == 0"'
+
 # --- prefetches and advice; shared memory and file mappings -------------------
 run "$svmxctl" record "$rec/hints.rec" -- "$build/tools/svmxctl_hints_test"
 run "$svmxctl" replay "$rec/hints.rec" --json
@@ -212,6 +225,9 @@ run "$svmxctl" record "$bad/out.rec" --device 99 -- true
 check "record --device 99: usage error" '[ $rc = 2 ] && one_line_error'
 run "$svmxctl" record /proc/out.rec -- true
 check "record into an unwritable place: one line" '[ $rc = 1 ] && one_line_error'
+run "$svmxctl" record "$bad" -- true
+check "record onto a directory: one line, the directory untouched" \
+	'[ $rc = 1 ] && one_line_error && [ -d "$bad" ] && [ -z "$(ls "$tmp" | grep "bad\.tmp")" ]'
 chmod 755 "$tmp"
 run setpriv --reuid=65534 --regid=65534 --clear-groups "$svmxctl" record "$bad/out.rec" -- true
 check "record as non-root refused, no file" \

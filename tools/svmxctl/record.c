@@ -355,11 +355,15 @@ static int child_status(const char *cmd, int status)
 	return -ECHILD;
 }
 
-/* Check that @path's directory takes a new file, before anything runs. */
+/* Check that @path can be a new file, before anything runs. */
 static int check_writable(const char *path)
 {
+	struct stat st;
 	char tmp[4096];
 	int fd;
+
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return -EEXIST;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
@@ -403,7 +407,8 @@ static int record_parse(int argc, char **argv, struct record_opts *o)
 			record_usage(stdout);
 			return -1;
 		default:
-			return ctl_usage_err("record", "unknown option '%s'", argv[optind - 1]);
+			return ctl_usage_err("record", "unknown option or missing value '%s'",
+					     argv[optind - 1]);
 		}
 	}
 	if (optind >= dash)
@@ -529,7 +534,9 @@ int cmd_record(int argc, char **argv)
 		return ctl_err("record: /dev/svmx%u: %s", ro.dev, strerror(-err));
 	err = check_writable(ro.file);
 	if (err)
-		return ctl_err("record: cannot write %s: %s", ro.file, strerror(-err));
+		return ctl_err("record: cannot write %s: %s", ro.file,
+			       err == -EEXIST ? "it exists and is not a regular file" :
+			       strerror(-err));
 	h.device = ro.dev;
 	h.page_size = sysconf(_SC_PAGESIZE);
 	skel = ctl_record__open();
