@@ -40,7 +40,7 @@ __u64 vma_lost;
 #define VM_SHARED		0x00000008UL
 #define VM_HUGEPAGE		0x20000000UL
 #define VM_NOHUGEPAGE		0x40000000UL
-#define MAX_VMAS_PER_RANGE	8
+#define MAX_VMAS_PER_RANGE	16
 #define OP_ATOMIC_ADD		3
 #define OP_COPY			5
 #define OP_READ			1
@@ -181,6 +181,8 @@ static void note_range(int dev, __u64 start, __u64 len)
 		if (!start)
 			return;
 	}
+	if (start < end)	/* more mappings than we look at */
+		__sync_fetch_and_add(&vma_lost, 1);
 }
 
 /* A MIGRATE or ADVISE call: its mappings, then the call. */
