@@ -50,6 +50,7 @@
 #include <linux/uaccess.h>
 
 #include "svmx.h"
+#include "svmx_trace.h"
 
 /* Fault rounds of one piece before its faults are mapped in place. */
 #define SVMX_MIGRATE_ROUNDS	4
@@ -546,6 +547,10 @@ int svmx_exec(struct svmx_ctx *ctx, const struct svmx_op *ops,
 		e->failed_op = i;
 		return -EFAULT;
 	}
+	/* The work as submitted, for recorders; the mmap lock is not held. */
+	if (trace_svmx_exec_op_enabled())
+		for (i = 0; i < e->nr_ops; i++)
+			trace_svmx_exec_op(ctx->sdev->id, i, e->nr_ops, &ops[i]);
 
 	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	faults = kmalloc_array(SVMX_FAULT_BATCH, sizeof(*faults), GFP_KERNEL);

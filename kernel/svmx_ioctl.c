@@ -126,6 +126,7 @@ static long svmx_ioctl_migrate(struct svmx_ctx *ctx, void __user *uarg)
 	if (ret)
 		return ret;
 	memset(&m.counters, 0, sizeof(m.counters));
+	trace_svmx_migrate_req(ctx->sdev->id, m.addr, m.length, m.target);
 	ret = svmx_prefetch_ioctl(ctx, &m);
 	svmx_ctx_account(ctx, &m.counters);
 	if (copy_to_user(uarg, &m, sizeof(m)))
@@ -143,6 +144,7 @@ static long svmx_ioctl_advise(struct svmx_ctx *ctx, void __user *uarg)
 	ret = svmx_range_check(a.addr, a.length, TASK_SIZE);
 	if (ret)
 		return ret;
+	trace_svmx_advise_req(ctx->sdev->id, a.addr, a.length, a.advice, a.value);
 	return svmx_advise(ctx, &a);
 }
 

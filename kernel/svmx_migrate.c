@@ -603,7 +603,7 @@ vm_fault_t svmx_migrate_to_ram(struct vm_fault *vmf)
 	ret = svmx_migrate_hive_to_system(sdev, vma, span.start, span.end,
 					  vmf->page, &cnt);
 	trace_svmx_cpu_fault(sdev->id, vmf->address, cpu, order,
-			     cnt.pages_to_system, ret);
+			     cnt.pages_to_system, ret, info.access);
 	if (cpu && cnt.pages_to_system)
 		svmx_region_migrated(sdev, vma->vm_mm, vmf->address,
 				     SVMX_DIR_TO_SYSTEM, &cnt);

@@ -85,6 +85,91 @@ TRACE_EVENT(svmx_ioctl,
 		  _IOC_NR(__entry->cmd), __entry->ret)
 );
 
+/*
+ * One operation of an SVMX_IOC_EXEC call, fired for each operation of the
+ * call once all of them passed their checks and before the first runs:
+ * what the device is asked to touch, so that a recorder (svmxctl record)
+ * can re-issue the same work.  @idx and @nr_ops keep the call's bounds.
+ */
+TRACE_EVENT(svmx_exec_op,
+	TP_PROTO(int dev, u32 idx, u32 nr_ops, const struct svmx_op *op),
+	TP_ARGS(dev, idx, nr_ops, op),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u32, idx)
+		__field(u32, nr_ops)
+		__field(u32, opcode)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u64, stride)
+		__field(u64, value)
+		__field(u64, addr2)
+		__field(u64, buf)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->idx = idx;
+		__entry->nr_ops = nr_ops;
+		__entry->opcode = op->opcode;
+		__entry->addr = op->addr;
+		__entry->length = op->length;
+		__entry->stride = op->stride;
+		__entry->value = op->value;
+		__entry->addr2 = op->addr2;
+		__entry->buf = op->buf;
+	),
+	TP_printk("dev=%d idx=%u nr_ops=%u opcode=%u addr=0x%llx length=%llu stride=%llu value=0x%llx addr2=0x%llx buf=0x%llx",
+		  __entry->dev, __entry->idx, __entry->nr_ops, __entry->opcode,
+		  __entry->addr, __entry->length, __entry->stride,
+		  __entry->value, __entry->addr2, __entry->buf)
+);
+
+/*
+ * An SVMX_IOC_MIGRATE (explicit prefetch) or SVMX_IOC_ADVISE call whose
+ * arguments passed the ioctl layer's checks, before it runs; the call's
+ * result is in the svmx_ioctl event that follows.  For recorders.
+ */
+TRACE_EVENT(svmx_migrate_req,
+	TP_PROTO(int dev, u64 addr, u64 length, u32 target),
+	TP_ARGS(dev, addr, length, target),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u32, target)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->length = length;
+		__entry->target = target;
+	),
+	TP_printk("dev=%d addr=0x%llx length=%llu target=0x%x", __entry->dev,
+		  __entry->addr, __entry->length, __entry->target)
+);
+
+TRACE_EVENT(svmx_advise_req,
+	TP_PROTO(int dev, u64 addr, u64 length, u32 advice, u32 value),
+	TP_ARGS(dev, addr, length, advice, value),
+	TP_STRUCT__entry(
+		__field(int, dev)
+		__field(u64, addr)
+		__field(u64, length)
+		__field(u32, advice)
+		__field(u32, value)
+	),
+	TP_fast_assign(
+		__entry->dev = dev;
+		__entry->addr = addr;
+		__entry->length = length;
+		__entry->advice = advice;
+		__entry->value = value;
+	),
+	TP_printk("dev=%d addr=0x%llx length=%llu advice=%u value=%u",
+		  __entry->dev, __entry->addr, __entry->length, __entry->advice,
+		  __entry->value)
+);
+
 TRACE_EVENT(svmx_fault,
 	TP_PROTO(int dev, unsigned long addr, u32 access, u32 placement,
 		 u32 order, unsigned long start, unsigned long end, u64 ns,
@@ -153,8 +238,8 @@ TRACE_EVENT(svmx_migrate,
 
 TRACE_EVENT(svmx_cpu_fault,
 	TP_PROTO(int dev, unsigned long addr, bool cpu, u32 order, u64 pages,
-		 int ret),
-	TP_ARGS(dev, addr, cpu, order, pages, ret),
+		 int ret, u32 access),
+	TP_ARGS(dev, addr, cpu, order, pages, ret, access),
 	TP_STRUCT__entry(
 		__field(int, dev)
 		__field(unsigned long, addr)
@@ -162,6 +247,7 @@ TRACE_EVENT(svmx_cpu_fault,
 		__field(u32, order)
 		__field(u64, pages)
 		__field(int, ret)
+		__field(u32, access)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
@@ -170,10 +256,12 @@ TRACE_EVENT(svmx_cpu_fault,
 		__entry->order = order;
 		__entry->pages = pages;
 		__entry->ret = ret;
+		__entry->access = access;
 	),
-	TP_printk("dev=%d addr=0x%lx cpu=%d order=%u pages=%llu ret=%d",
+	TP_printk("dev=%d addr=0x%lx cpu=%d order=%u pages=%llu ret=%d access=%s",
 		  __entry->dev, __entry->addr, __entry->cpu, __entry->order,
-		  __entry->pages, __entry->ret)
+		  __entry->pages, __entry->ret,
+		  __print_symbolic(__entry->access, SVMX_ACCESS_NAMES))
 );
 
 TRACE_EVENT(svmx_evict,

@@ -274,3 +274,22 @@ void ctl_libbpf_quiet(void)
 {
 	libbpf_set_print(print_libbpf);
 }
+
+/**
+ * ctl_errno() - report a failure in one line, for a function returning errno.
+ * @err: what to return, a negative errno.
+ * @fmt: what failed and why, without the "svmxctl: " prefix.
+ *
+ * Return: @err, so that a function can end with "return ctl_errno(...)".
+ */
+int ctl_errno(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("svmxctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return err;
+}

@@ -27,6 +27,8 @@ static const struct ctl_cmd cmds[] = {
 	{ "export", cmd_export, "write the stats for Prometheus' node-exporter textfile collector" },
 	{ "ab", cmd_ab, "A/B experiment of two policies on a command, with a verdict" },
 	{ "tune", cmd_tune, "search a policy's knobs for the best value of a metric" },
+	{ "record", cmd_record, "record a command's device work into a file" },
+	{ "replay", cmd_replay, "replay a recording under policies, with the optimal bound" },
 	{ "help", cmd_help, "list the subcommands" },
 	{ "version", cmd_version, "print svmxctl's version" },
 };

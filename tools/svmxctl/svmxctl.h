@@ -59,10 +59,13 @@ int cmd_top(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_ab(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 /* common.c */
 extern int ctl_verbose;
 int ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ctl_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ctl_usage_err(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int ctl_need_root(void);
