@@ -68,6 +68,23 @@ check "replay scan --opt: MIN below both, ratios are evictions / MIN" \
 		"[.runs[] | (.evictions_to_opt - .counters.evictions / $(jq .opt.evictions "$tmp/two.json")) | fabs < 1e-9] | all"'
 check "policy state after the replays: nothing attached" '[ "$(policy_state)" = "attached none" ]'
 
+# --- svmxctl ab on a recording: both policies meet the same input ----------
+run "$svmxctl" ab -q --a builtin --b "$build/bpf/mru.bpf.o" --runs 3 --metric evictions \
+	--metric modeled_ns --replay "$rec/scan.rec" --json
+cp "$tmp/out" "$tmp/ab.json"
+check "ab --replay scan: the same evictions in every builtin run, mru fewer: B better" \
+	'[ $rc = 0 ] &&
+	 [ "$(jq -r ".metrics[] | select(.name | test(\"evictions\$\")) | .verdict" "$tmp/ab.json")" = "B better" ] &&
+	 jq_eq "$tmp/ab.json" ".metrics[] | select(.name | test(\"evictions\$\")) | (.a.values | unique | length) == 1" &&
+	 [ "$(policy_state)" = "attached none" ]'
+run "$svmxctl" ab -q --a builtin --b mru --replay "$rec/nosuch.rec"
+check "ab --replay of a missing file: one line, nothing attached" \
+	'[ $rc = 1 ] && one_line_error && [ "$(policy_state)" = "attached none" ]'
+run "$svmxctl" ab -q --a builtin --b mru --replay "$rec/scan.rec" -- true
+check "ab with --replay and a command: usage error" '[ $rc = 2 ] && one_line_error'
+run "$svmxctl" ab -q --a builtin --b mru --split cgroup --replay "$rec/scan.rec"
+check "ab --replay with the cgroup split: refused" '[ $rc = 2 ] && one_line_error'
+
 # --- zipf, and pingpong for CPU touches --------------------------------------
 run "$svmxctl" record "$rec/zipf.rec" -- "$bench" workload zipf --ws 1.5 --seed 3 --passes 2
 run "$svmxctl" replay "$rec/zipf.rec" --json

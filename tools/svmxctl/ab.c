@@ -34,6 +34,7 @@
 
 #include "svmxctl.h"
 #include "ab.h"
+#include "recfile.h"
 
 /* ------------------------------------------------------------------
  * Metrics
@@ -466,6 +467,39 @@ bool ab_interrupted(void)
 }
 
 /**
+ * ab_replay_command() - the command that replays a recording.
+ * @file: a recording of svmxctl record.
+ * @cmd: set to "svmxctl replay FILE --json" (this svmxctl; static
+ *	 storage, valid for the process).
+ *
+ * The recording is read and checked first, so that a missing, truncated
+ * or corrupt file is refused before anything is attached.  The replay
+ * runs under whatever the experiment attached for the run.
+ *
+ * Return: 0 or ctl_err()'s status.
+ */
+int ab_replay_command(const char *file, char ***cmd)
+{
+	static char self[PATH_MAX], path[PATH_MAX];
+	static char *argv[] = { self, "replay", path, "--json", NULL };
+	struct recording r;
+	char why[256];
+	ssize_t n;
+
+	if (rec_load(file, &r, why, sizeof(why)))
+		return ctl_err("--replay %s: %s", file, why);
+	rec_free(&r);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return ctl_err("cannot find svmxctl itself: %s", strerror(errno));
+	self[n] = '\0';
+	if (!realpath(file, path))
+		return ctl_err("--replay %s: %s", file, strerror(errno));
+	*cmd = argv;
+	return 0;
+}
+
+/**
  * ab_check_command() - the command exists and can be run.
  * @cmd: its argv.
  *
@@ -710,9 +744,13 @@ static struct json_object *parse_output(const char *text)
 
 static void take_cmd_values(struct json_object *j, struct ab_sample *s)
 {
-	struct json_object *counters = NULL, *v;
+	struct json_object *counters = NULL, *runs, *v;
 	int i;
 
+	/* svmxctl replay --json: the figures are those of its one run */
+	if (json_object_object_get_ex(j, "runs", &runs) &&
+	    json_object_is_type(runs, json_type_array) && json_object_array_length(runs) == 1)
+		j = json_object_array_get_idx(runs, 0);
 	json_object_object_get_ex(j, "counters", &counters);
 	for (i = 0; i < NR_METRIC_DEFS; i++) {
 		if (!(metric_defs[i].kinds & KIND_CMD))
@@ -1658,6 +1696,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: svmxctl ab --a POLICY --b POLICY [options] -- CMD [ARG]...\n"
+"       svmxctl ab --a POLICY --b POLICY [options] --replay FILE\n"
 "Run CMD under policy A and under policy B, alternately or at once in two\n"
 "cgroups, and say per metric which is better at the stated confidence.\n"
 "POLICY: a policy name, a .bpf.o path, or builtin (no BPF policy).\n"
@@ -1680,6 +1719,8 @@ static void usage(FILE *f)
 "  --markdown FILE        also write the report as Markdown to FILE\n"
 "  --plot FILE            also draw the runs per metric and policy (.svg/.png)\n"
 "  --list-metrics         list the metrics and exit\n"
+"  --replay FILE          the runs replay a recording (svmxctl record): both\n"
+"                         policies meet the same device work\n"
 "  -q, --quiet            no progress lines on stderr\n"
 "  -h, --help             this text\n"
 "\n"
@@ -1749,7 +1790,7 @@ static bool dashdash_before(int argc, char **argv, int optind_)
 int cmd_ab(int argc, char **argv)
 {
 	enum { O_A = 256, O_B, O_SETA, O_SETB, O_RUNS, O_SPLIT, O_METRIC, O_GUARD,
-	       O_SEED, O_CONF, O_RESAMPLES, O_JSON, O_MD, O_PLOT, O_LIST };
+	       O_SEED, O_CONF, O_RESAMPLES, O_JSON, O_MD, O_PLOT, O_LIST, O_REPLAY };
 	static const struct option opts[] = {
 		{ "a", required_argument, NULL, O_A },
 		{ "b", required_argument, NULL, O_B },
@@ -1766,13 +1807,14 @@ int cmd_ab(int argc, char **argv)
 		{ "markdown", required_argument, NULL, O_MD },
 		{ "plot", required_argument, NULL, O_PLOT },
 		{ "list-metrics", no_argument, NULL, O_LIST },
+		{ "replay", required_argument, NULL, O_REPLAY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ab_exp e = { .runs = 5, .seed = 1, .confidence = AB_CONFIDENCE,
 			    .resamples = AB_RESAMPLES };
-	const char *md = NULL, *plot = NULL;
+	const char *md = NULL, *plot = NULL, *replay = NULL;
 	char script[PATH_MAX];
 	bool json = false;
 	uint64_t u;
@@ -1858,6 +1900,9 @@ int cmd_ab(int argc, char **argv)
 		case O_LIST:
 			list_metrics();
 			return 0;
+		case O_REPLAY:
+			replay = optarg;
+			break;
 		case 'q':
 			e.quiet = true;
 			break;
@@ -1871,11 +1916,17 @@ int cmd_ab(int argc, char **argv)
 	}
 	if (!e.arms[0].spec || !e.arms[1].spec)
 		return ctl_usage_err("ab", "both --a and --b are needed");
-	if (optind >= argc)
-		return ctl_usage_err("ab", "no command: give it after --");
-	if (!dashdash_before(argc, argv, optind))
+	if (replay && optind < argc)
+		return ctl_usage_err("ab", "give a command after -- or --replay FILE, not both");
+	if (replay && e.split == AB_SPLIT_CGROUP)
+		return ctl_usage_err("ab", "--replay needs the device to itself: --split alternate");
+	if (!replay && optind >= argc)
+		return ctl_usage_err("ab", "no command: give it after --, or --replay FILE");
+	if (!replay && !dashdash_before(argc, argv, optind))
 		return ctl_usage_err("ab", "'%s': the command must follow --", argv[optind]);
 	e.cmd = argv + optind;
+	if (replay && ab_replay_command(replay, &e.cmd))
+		return 1;
 	if (!e.nr_metrics) {
 		ab_metric_parse("modeled_ns", &e.metrics[0]);
 		e.nr_metrics = 1;

@@ -150,6 +150,7 @@ bool ab_metric_lower_better(const struct ab_metric *m);
 int ab_value(const struct ab_metric *m, const struct ab_sample *s, double *v);
 int ab_arm_check(struct ab_arm *arm);
 int ab_check_command(char **cmd);
+int ab_replay_command(const char *file, char ***cmd);
 int ab_check_scope(const struct ab_exp *e);
 int ab_run_one(struct ab_exp *e, int arm, int pair, struct ab_sample *s);
 int ab_run_experiment(struct ab_exp *e);

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
@@ -71,53 +70,29 @@ struct tune {
 	bool out_of_budget;
 };
 
-/* The default of knob @name: its initial value in the object's .rodata. */
+/*
+ * The default of knob @name: its initial value in the object, a load-time
+ * (.rodata) or live (.data.knobs) knob alike (knobs.c).
+ */
 static int knob_default(const char *policy, const char *name, long long *val)
 {
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec, *var, *t;
+	struct ctl_knobs *ks = malloc(sizeof(*ks));
 	struct ctl_policy p;
-	struct bpf_map *map;
-	const struct btf *btf;
-	int err, i;
+	struct ctl_knob *k;
+	int err;
 
+	if (!ks)
+		return -ENOMEM;
 	err = ctl_policy_open(policy, &p);
-	if (err)
-		goto out;
-	err = -ENOENT;
-	btf = bpf_object__btf(p.obj);
-	bpf_object__for_each_map(map, p.obj) {
-		const char *data;
-		size_t size;
-
-		if (!btf || !strstr(bpf_map__name(map), ".rodata"))
-			continue;
-		sec = btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
-		data = bpf_map__initial_value(map, &size);
-		if (!sec || !btf_is_datasec(sec) || !data)
-			continue;
-		for (i = 0, vs = btf_var_secinfos(sec); i < btf_vlen(sec); i++, vs++) {
-			uint64_t u = 0;
-
-			var = btf__type_by_id(btf, vs->type);
-			if (strcmp(btf__name_by_offset(btf, var->name_off), name))
-				continue;
-			t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-			if (!t || !btf_is_int(t) || t->size > 8 || vs->offset + t->size > size) {
-				err = -EINVAL;
-				goto out;
-			}
-			memcpy(&u, data + vs->offset, t->size);
-			if ((btf_int_encoding(t) & BTF_INT_SIGNED) && t->size < 8 &&
-			    (u >> (t->size * 8 - 1)) & 1)
-				u |= ~0ull << (t->size * 8);
-			*val = (long long)u;
-			err = 0;
-			goto out;
-		}
-	}
-out:
+	if (!err)
+		err = ctl_policy_knobs(&p, ks);
+	k = err ? NULL : ctl_knob_find(ks, name);
+	if (!err && !k)
+		err = -ENOENT;
+	if (k)
+		*val = (long long)k->value;
 	ctl_policy_close(&p);
+	free(ks);
 	return err;
 }
 
@@ -304,8 +279,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: svmxctl tune POLICY --knob NAME=LO:HI[:STEP]... --objective METRIC\n"
-"                    [options] -- CMD [ARG]...\n"
-"Search POLICY's load-time knobs for the best value of METRIC on CMD, then\n"
+"                    [options] -- CMD [ARG]... | --replay FILE\n"
+"Search POLICY's knobs for the best value of METRIC on CMD, then\n"
 "A/B the best setting against the policy's defaults.\n"
 "\n"
 "  --knob NAME=LO:HI[:STEP]  a knob and its grid (STEP default 1; repeatable)\n"
@@ -317,6 +292,7 @@ static void usage(FILE *f)
 "  --ab-runs N               pairs of the final A/B (default 5)\n"
 "  --seed S                  seed of the runs ({seed} in CMD) and the A/B\n"
 "  --json                    the result as JSON on stdout\n"
+"  --replay FILE             the runs replay a recording (svmxctl record)\n"
 "  -q, --quiet               no progress lines on stderr\n"
 "  -h, --help                this text\n"
 "\n"
@@ -418,7 +394,7 @@ static void tune_text(const struct tune *t, const long long *best, const long lo
 
 int cmd_tune(int argc, char **argv)
 {
-	enum { O_KNOB = 256, O_OBJ, O_BUDGET, O_PER, O_ABRUNS, O_SEED, O_JSON };
+	enum { O_KNOB = 256, O_OBJ, O_BUDGET, O_PER, O_ABRUNS, O_SEED, O_JSON, O_REPLAY };
 	static const struct option opts[] = {
 		{ "knob", required_argument, NULL, O_KNOB },
 		{ "objective", required_argument, NULL, O_OBJ },
@@ -427,6 +403,7 @@ int cmd_tune(int argc, char **argv)
 		{ "ab-runs", required_argument, NULL, O_ABRUNS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "replay", required_argument, NULL, O_REPLAY },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -434,6 +411,7 @@ int cmd_tune(int argc, char **argv)
 	struct tune t = { .budget = 200, .per_point = 3, .ab_runs = 5 };
 	long long best[AB_MAX_KNOBS] = { 0 }, defs[AB_MAX_KNOBS] = { 0 };
 	struct ab_exp *ab = NULL;
+	const char *replay = NULL;
 	bool have_obj = false;
 	int c, i, dd, err, ret = 0;
 	char val[32];
@@ -494,6 +472,9 @@ int cmd_tune(int argc, char **argv)
 		case O_JSON:
 			t.json = true;
 			break;
+		case O_REPLAY:
+			replay = optarg;
+			break;
 		case 'q':
 			t.e.quiet = true;
 			break;
@@ -517,9 +498,13 @@ int cmd_tune(int argc, char **argv)
 		return ctl_usage_err("tune", "no --knob to search");
 	if (!have_obj)
 		return ctl_usage_err("tune", "no --objective");
-	if (dd + 1 >= argc)
-		return ctl_usage_err("tune", "no command: give it after --");
+	if (replay && dd + 1 < argc)
+		return ctl_usage_err("tune", "give a command after -- or --replay FILE, not both");
+	if (!replay && dd + 1 >= argc)
+		return ctl_usage_err("tune", "no command: give it after --, or --replay FILE");
 	t.e.cmd = argv + dd + 1;
+	if (replay && ab_replay_command(replay, &t.e.cmd))
+		return 1;
 
 	if (ctl_need_root() || ctl_need_module() || ab_check_command(t.e.cmd))
 		return 1;
