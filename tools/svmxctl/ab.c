@@ -7,7 +7,9 @@
  * Alternate split: N pairs; in each, A and B run once, in an order drawn
  * from the seed; each run loads its policy afresh, attaches it in the
  * global scope, runs the command and detaches it (the built-in default
- * is "no policy attached").  Cgroup split: two cgroups made under
+ * is "no policy attached"); when svmxctl pinned a policy there, each run
+ * swaps its policy in through that pinned link instead, and the original
+ * is swapped back at the end (ab_live_begin()).  Cgroup split: two cgroups made under
  * /sys/fs/cgroup, A attached to one and B to the other, the command run
  * in both at once, N times.  The statistics are abstat.c's; what they
  * assume is in docs/ab-statistics.md.  tune.c runs its points and its
@@ -486,6 +488,9 @@ int ab_check_scope(const struct ab_exp *e)
 		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
 	if (need_global && strcmp(name, "none") && !global_pinned())
 		return ctl_err("the global scope holds policy %s, attached by another loader (no svmxctl pin to swap through): stop it before the experiment",
+			       name);
+	if (need_global && strcmp(name, "none") && builtin && e->split == AB_SPLIT_CGROUP)
+		return ctl_err("builtin: the global scope holds policy %s, which the builtin arm's cgroup would inherit",
 			       name);
 	if (need_global && strcmp(name, "none") && builtin)
 		return ctl_err("builtin: the global scope holds policy %s; a builtin arm would detach it, a gap for every workload it serves (compare against %s instead)",
