@@ -5,7 +5,9 @@
 # loaded (and pinned) by svmxctl policy load with a load-time knob set.
 # The arms are swapped in through the pinned link and adaptive swapped
 # back at the end: after a normal end (with a verdict), after a guardrail
-# stopped the experiment, after SIGINT, and after tune.  The arms never
+# stopped the experiment, after SIGINT and SIGTERM, and after tune; the
+# slot is never seen empty meanwhile and another tenant's workload runs
+# on.  An operator's swap during the experiment is kept.  The arms never
 # load adaptive, so finding it attached again means the kernel took its
 # original map back; its knobs are those it had; the last exit of the
 # slot is the arm swapped out (kind replaced).  A builtin arm on the
@@ -66,10 +68,25 @@ check "builtin as B: refused the same way" '[ $rc = 1 ] && one_line_error && [ "
 echo "# $(date +%T)"
 # mru against lfu through the link: a verdict, adaptive back after.
 
+# Meanwhile, another tenant's workload runs, and the global slot is
+# polled: it must never be seen empty.
+(while [ ! -e "$tmp/stop" ]; do attached; sleep 0.05; done) >"$tmp/seen" &
+poller=$!
+(i=0; while [ ! -e "$tmp/stop" ]; do
+	$bench workload zipf --ws 0.5 --passes 1 --seed $i --json >/dev/null || echo fail
+	i=$((i + 1)); done; echo "$i runs") >"$tmp/tenant" 2>&1 &
+tenant=$!
 run "$svmxctl" ab -q --a mru --b lfu --runs 2 --metric evictions --json -- $scan
+touch "$tmp/stop"
+wait $poller $tenant
 cp "$tmp/out" "$tmp/ab.json"
 check "ab mru vs lfu on the occupied slot: status 0, 4 runs, a verdict" \
 	'[ $rc = 0 ] && jq -e "(.runs | length == 4) and (.metrics[0].verdict | length > 0)" "$tmp/ab.json" >/dev/null'
+check "no gap: the slot was never seen empty, and the arms were seen in it" \
+	'! grep -qvx -e adaptive -e mru -e lfu "$tmp/seen" && grep -qx -e mru -e lfu "$tmp/seen"'
+check "the other tenant's workload ran throughout, every run of it served" \
+	'! grep -q fail "$tmp/tenant" && grep -q "^[1-9][0-9]* runs$" "$tmp/tenant"'
+rm -f "$tmp/stop"
 check "the report: swapped live, adaptive before and after" \
 	'jq -e ".live_swap and .scope_before == \"adaptive\" and .scope_after == \"adaptive\"" "$tmp/ab.json" >/dev/null'
 check "policy list: adaptive active, pinned, its knobs as before" restored
@@ -122,6 +139,46 @@ else
 	notok "SIGINT: the experiment did not start"
 	notok "after SIGINT # no experiment"
 fi
+
+# SIGTERM likewise.
+"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/term.out" 2>"$tmp/term.err" &
+abpid=$!
+i=0
+while ! grep -q "run 1:" "$tmp/term.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.1
+done
+kill -TERM $abpid
+wait $abpid
+rc=$?
+cp "$tmp/term.err" "$tmp/err"
+check "SIGTERM: status 1, 'interrupted', adaptive active again, knobs as before" \
+	'[ $rc = 1 ] && grep -q "interrupted after [0-9]* runs: the global scope holds adaptive" "$tmp/term.err" && restored'
+
+# ------------------------------------------------------------------
+echo "# $(date +%T)"
+# The operator swaps the slot during the experiment: theirs stays (ab's
+# swaps name the map they replace), ab stops with one line.
+
+"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/op.out" 2>"$tmp/op.err" &
+abpid=$!
+i=0
+while ! grep -q "run 1:" "$tmp/op.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.1
+done
+run "$svmxctl" policy load density
+oprc=$rc
+wait $abpid
+rc=$?
+cp "$tmp/op.err" "$tmp/err"
+check "an operator's policy load during the experiment succeeds" '[ $oprc = 0 ]'
+check "ab stops: status 1, the slot was swapped by someone else" \
+	'[ $rc = 1 ] && grep -q "swapped by someone else" "$tmp/op.err"'
+check "the operator's density stays in the global slot" '[ "$(attached)" = density ]'
+run "$svmxctl" policy load adaptive --set ahead=3
+check "adaptive loaded again for tune" '[ $rc = 0 ] && [ "$(attached)" = adaptive ]'
+info before
 
 # ------------------------------------------------------------------
 echo "# $(date +%T)"
