@@ -76,7 +76,7 @@ poller=$!
 	$bench workload zipf --ws 0.5 --passes 1 --seed $i --json >/dev/null || echo fail
 	i=$((i + 1)); done; echo "$i runs") >"$tmp/tenant" 2>&1 &
 tenant=$!
-run "$svmxctl" ab -q --a mru --b lfu --runs 2 --metric evictions --json -- $scan
+run "$svmxctl" ab -q --a mru --b lfu --runs 2 --metric evictions --json --markdown "$tmp/ab.md" -- $scan
 touch "$tmp/stop"
 wait $poller $tenant
 cp "$tmp/out" "$tmp/ab.json"
@@ -89,6 +89,8 @@ check "the other tenant's workload ran throughout, every run of it served" \
 rm -f "$tmp/stop"
 check "the report: swapped live, adaptive before and after" \
 	'jq -e ".live_swap and .scope_before == \"adaptive\" and .scope_after == \"adaptive\"" "$tmp/ab.json" >/dev/null'
+check "the Markdown report says so" \
+	'grep -qx "| live | the arms swapped in through the pinned link of \`adaptive\` (global); after: \`adaptive\` |" "$tmp/ab.md"'
 check "policy list: adaptive active, pinned, its knobs as before" restored
 check "policy list shows it (text)" \
 	'"$svmxctl" policy list | grep -q "^adaptive  *global  *active .*ahead=3"'
@@ -112,6 +114,8 @@ check "after the guard: adaptive active, knobs as before, lfu swapped out" \
 run "$svmxctl" ab -q --a mru --b lfu --runs 2 --guard 'evictions<=1' -- $scan
 check "text report: STOPPED, B swapped out, the scope holds adaptive" \
 	'[ $rc = 3 ] && grep -q "^STOPPED by guard evictions<=1: .* B is swapped out, the scope holds adaptive (before: adaptive)" "$tmp/out"'
+check "text report: the live line" \
+	'grep -qx "live: the arms swapped in through the pinned link of adaptive (global), the scope holds adaptive after" "$tmp/out"'
 
 # ------------------------------------------------------------------
 echo "# $(date +%T)"

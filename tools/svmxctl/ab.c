@@ -9,9 +9,9 @@
  * global scope, runs the command and detaches it (the built-in default
  * is "no policy attached"); when svmxctl pinned a policy there, each run
  * swaps its policy in through that pinned link instead, and the original
- * is swapped back at the end (ab_live_begin()).  Cgroup split: two cgroups made under
- * /sys/fs/cgroup, A attached to one and B to the other, the command run
- * in both at once, N times.  The statistics are abstat.c's; what they
+ * is swapped back at the end (ab_live_begin()).  Cgroup split: two
+ * cgroups made under /sys/fs/cgroup, A attached to one and B to the
+ * other, the command run in both at once, N times.  The statistics are abstat.c's; what they
  * assume is in docs/ab-statistics.md.  tune.c runs its points and its
  * final A/B through the same code.
  */
@@ -1466,6 +1466,9 @@ int ab_report_text(const struct ab_exp *e, FILE *f)
 	fprintf(f, "command: ");
 	print_cmd(e, f);
 	fputc('\n', f);
+	if (e->live.on)
+		fprintf(f, "live: the arms swapped in through the pinned link of %s (global), the scope holds %s after\n",
+			e->scope_before, e->scope_after);
 	stop_line(e, f, "");
 	for (i = 0; i < e->nr_metrics; i++) {
 		const struct ab_metric *m = &e->metrics[i];
@@ -1688,6 +1691,9 @@ int ab_report_markdown(const struct ab_exp *e, FILE *f)
 		"alternate (global scope, order drawn per pair)", e->runs, e->nr_samples);
 	fprintf(f, "| seed | %" PRIu64 " |\n| statistics | medians, %d%% percentile bootstrap intervals (%u resamples), Cliff's delta, Hodges-Lehmann shift |\n",
 		e->seed, pct, e->resamples);
+	if (e->live.on)
+		fprintf(f, "| live | the arms swapped in through the pinned link of `%s` (global); after: `%s` |\n",
+			e->scope_before, e->scope_after);
 	fprintf(f, "| command | `");
 	print_cmd(e, f);
 	fprintf(f, "` |\n\n");
