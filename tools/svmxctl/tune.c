@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svmxctl tune: search a policy's load-time knobs (its `const volatile`
- * variables) for the best value of one metric on a command, then show
+ * svmxctl tune: search a policy's knobs (its `const volatile` variables,
+ * and its live knobs' values at load) for the best value of one metric on a command, then show
  * the evidence: an A/B experiment of the best setting against the
  * policy's defaults (ab.c).
  *
@@ -71,53 +71,30 @@ struct tune {
 	bool out_of_budget;
 };
 
-/* The default of knob @name: its initial value in the object's .rodata. */
+/*
+ * The default of knob @name: its initial value in the object, a
+ * load-time knob's (.rodata) or a live one's (.data.knobs: its value at
+ * load, which tune sets like a load-time knob's).
+ */
 static int knob_default(const char *policy, const char *name, long long *val)
 {
-	const struct btf_var_secinfo *vs;
-	const struct btf_type *sec, *var, *t;
+	struct ctl_knobs *ks = malloc(sizeof(*ks));
 	struct ctl_policy p;
-	struct bpf_map *map;
-	const struct btf *btf;
-	int err, i;
+	struct ctl_knob *k;
+	int err;
 
+	if (!ks)
+		return -ENOMEM;
 	err = ctl_policy_open(policy, &p);
-	if (err)
-		goto out;
-	err = -ENOENT;
-	btf = bpf_object__btf(p.obj);
-	bpf_object__for_each_map(map, p.obj) {
-		const char *data;
-		size_t size;
-
-		if (!btf || !strstr(bpf_map__name(map), ".rodata"))
-			continue;
-		sec = btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
-		data = bpf_map__initial_value(map, &size);
-		if (!sec || !btf_is_datasec(sec) || !data)
-			continue;
-		for (i = 0, vs = btf_var_secinfos(sec); i < btf_vlen(sec); i++, vs++) {
-			uint64_t u = 0;
-
-			var = btf__type_by_id(btf, vs->type);
-			if (strcmp(btf__name_by_offset(btf, var->name_off), name))
-				continue;
-			t = btf__type_by_id(btf, btf__resolve_type(btf, var->type));
-			if (!t || !btf_is_int(t) || t->size > 8 || vs->offset + t->size > size) {
-				err = -EINVAL;
-				goto out;
-			}
-			memcpy(&u, data + vs->offset, t->size);
-			if ((btf_int_encoding(t) & BTF_INT_SIGNED) && t->size < 8 &&
-			    (u >> (t->size * 8 - 1)) & 1)
-				u |= ~0ull << (t->size * 8);
-			*val = (long long)u;
-			err = 0;
-			goto out;
-		}
-	}
-out:
+	if (!err)
+		err = ctl_policy_knobs(&p, ks);
+	k = err ? NULL : ctl_knob_find(ks, name);
+	if (!err && !k)
+		err = -ENOENT;
+	if (k)
+		*val = (long long)k->value;	/* sign-extended */
 	ctl_policy_close(&p);
+	free(ks);
 	return err;
 }
 
@@ -305,7 +282,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: svmxctl tune POLICY --knob NAME=LO:HI[:STEP]... --objective METRIC\n"
 "                    [options] -- CMD [ARG]...\n"
-"Search POLICY's load-time knobs for the best value of METRIC on CMD, then\n"
+"Search POLICY's knobs (set at load) for the best value of METRIC on CMD, then\n"
 "A/B the best setting against the policy's defaults.\n"
 "\n"
 "  --knob NAME=LO:HI[:STEP]  a knob and its grid (STEP default 1; repeatable)\n"
