@@ -11,7 +11,8 @@
 # load adaptive, so finding it attached again means the kernel took its
 # original map back; its knobs are those it had; the last exit of the
 # slot is the arm swapped out (kind replaced).  A builtin arm on the
-# occupied slot is refused in one line and adaptive left untouched.
+# occupied slot is refused in one line and adaptive left untouched; so is
+# an ejected policy in the slot.
 # Prints TAP.
 #
 #   tests/svmxctl/ab-live.t BUILD
@@ -195,6 +196,23 @@ check "tune stride on the occupied slot: status 0, 2 points" \
 check "after tune: adaptive active, knobs as before, stride swapped out" \
 	'restored && last_exit_arm stride'
 
-run "$svmxctl" policy detach adaptive
-check "adaptive detached at the end" '[ $rc = 0 ] && [ "$(attached)" = none ]'
+# ------------------------------------------------------------------
+echo "# $(date +%T)"
+# An ejected policy in the slot: refused (swapping it back would bring it
+# to life again), left as it is.
+
+state() {
+	awk '$1 == "scope" && $2 == "cgroup=0" && $3 == "role=active" {
+		getline; print $3; exit }' /sys/kernel/debug/svmx/scopes
+}
+run "$svmxctl" policy load "$build/bpf/error.bpf.o"
+check "swap to a policy that ejects itself" '[ $rc = 0 ] && [ "$(attached)" = test_error ]'
+$bench workload stream --ws 0.25 >/dev/null 2>&1
+i=0; while [ "$(state)" != state=ejected ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+run "$svmxctl" ab --a mru --b lfu -- $scan
+check "ejected: status 1, one line naming it, left ejected" \
+	'[ $rc = 1 ] && one_line_error && grep -q "test_error in the global scope is ejected" "$tmp/err" && [ "$(attached)" = test_error ] && [ "$(state)" = state=ejected ]'
+
+run "$svmxctl" policy detach --global
+check "detached at the end" '[ $rc = 0 ] && [ "$(attached)" = none ]'
 finish
