@@ -11,9 +11,9 @@
  * swaps its policy in through that pinned link instead, and the original
  * is swapped back at the end (ab_live_begin()).  Cgroup split: two
  * cgroups made under /sys/fs/cgroup, A attached to one and B to the
- * other, the command run in both at once, N times.  The statistics are abstat.c's; what they
- * assume is in docs/ab-statistics.md.  tune.c runs its points and its
- * final A/B through the same code.
+ * other, the command run in both at once, N times.  The statistics are
+ * abstat.c's; what they assume is in docs/ab-statistics.md.  tune.c runs
+ * its points and its final A/B through the same code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -333,8 +333,12 @@ static int arm_swap(struct ab_exp *e, int arm)
 	err = ctl_swap_policy(&p, l->link_fd, l->cur_fd >= 0 ? l->cur_fd : l->orig_fd);
 	fd = err ? -1 : dup(bpf_map__fd(p.ops));
 	if (!err && fd < 0) {
+		/* No fd to name it by: the original back at once. */
 		err = -errno;
-		ctl_swap_map(l->link_fd, l->orig_fd, -1);
+		if (!ctl_swap_map(l->link_fd, l->orig_fd, bpf_map__fd(p.ops)) && l->cur_fd >= 0) {
+			close(l->cur_fd);
+			l->cur_fd = -1;
+		}
 	}
 	ctl_policy_close(&p);	/* the link holds the map now */
 	if (err == -EPERM)
