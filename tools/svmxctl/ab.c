@@ -7,11 +7,13 @@
  * Alternate split: N pairs; in each, A and B run once, in an order drawn
  * from the seed; each run loads its policy afresh, attaches it in the
  * global scope, runs the command and detaches it (the built-in default
- * is "no policy attached").  Cgroup split: two cgroups made under
- * /sys/fs/cgroup, A attached to one and B to the other, the command run
- * in both at once, N times.  The statistics are abstat.c's; what they
- * assume is in docs/ab-statistics.md.  tune.c runs its points and its
- * final A/B through the same code.
+ * is "no policy attached"); when svmxctl pinned a policy there, each run
+ * swaps its policy in through that pinned link instead, and the original
+ * is swapped back at the end (ab_live_begin()).  Cgroup split: two
+ * cgroups made under /sys/fs/cgroup, A attached to one and B to the
+ * other, the command run in both at once, N times.  The statistics are
+ * abstat.c's; what they assume is in docs/ab-statistics.md.  tune.c runs
+ * its points and its final A/B through the same code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -258,28 +260,37 @@ int ab_arm_check(struct ab_arm *arm)
 	return 0;
 }
 
-/* Load @arm afresh and attach it to @cgroup_id (0: global). */
-static int arm_attach(const struct ab_arm *arm, uint64_t cgroup_id, struct bpf_link **link)
+/* Open and load @arm afresh for @cgroup_id (0: global), its knobs set. */
+static int arm_load(const struct ab_arm *arm, uint64_t cgroup_id, struct ctl_policy *p)
 {
-	struct ctl_policy p;
 	int err, i;
 
-	*link = NULL;
-	if (arm->builtin)
-		return 0;
-	err = ctl_policy_open(arm->path, &p);
+	err = ctl_policy_open(arm->path, p);
 	if (!err)
-		err = ctl_policy_scope(&p, cgroup_id, false);
+		err = ctl_policy_scope(p, cgroup_id, false);
 	for (i = 0; !err && i < arm->nr_knobs; i++) {
 		char kv[96], *eq;
 
 		snprintf(kv, sizeof(kv), "%s", arm->knobs[i]);
 		eq = strchr(kv, '=');
 		*eq = '\0';
-		err = ctl_policy_knob(&p, kv, eq + 1);
+		err = ctl_policy_knob(p, kv, eq + 1);
 	}
 	if (!err)
-		err = ctl_policy_load(&p);
+		err = ctl_policy_load(p);
+	return err;
+}
+
+/* Load @arm afresh and attach it to @cgroup_id (0: global). */
+static int arm_attach(const struct ab_arm *arm, uint64_t cgroup_id, struct bpf_link **link)
+{
+	struct ctl_policy p;
+	int err;
+
+	*link = NULL;
+	if (arm->builtin)
+		return 0;
+	err = arm_load(arm, cgroup_id, &p);
 	if (!err)
 		err = ctl_policy_attach(&p, link);
 	ctl_policy_close(&p);	/* the link holds what it needs */
@@ -297,6 +308,55 @@ static void arm_detach(struct bpf_link **link)
 	if (*link)
 		bpf_link__destroy(*link);
 	*link = NULL;
+}
+
+/*
+ * Live: load @arm afresh and swap it into the global slot's pinned link,
+ * in place of the map put there last (the original, or the arm before):
+ * should anyone else have swapped the slot meanwhile, the kernel refuses
+ * (-EPERM) and their policy stays.  The arm's map fd is kept, for the
+ * next swap's check.
+ */
+static int arm_swap(struct ab_exp *e, int arm)
+{
+	struct ab_live *l = &e->live;
+	const struct ab_arm *a = &e->arms[arm];
+	struct ctl_policy p;
+	int err, fd;
+
+	err = arm_load(a, 0, &p);
+	if (err) {
+		ctl_policy_close(&p);
+		ctl_err("%s: loading failed: %s (svmxctl -v ab ... shows libbpf's log)",
+			a->name, strerror(-err));
+		return err;
+	}
+	err = ctl_swap_policy(&p, l->link_fd, l->cur_fd >= 0 ? l->cur_fd : l->orig_fd);
+	fd = err ? -1 : dup(bpf_map__fd(p.ops));
+	if (!err && fd < 0) {
+		/* No fd to name it by: the original back at once. */
+		err = -errno;
+		if (!ctl_swap_map(l->link_fd, l->orig_fd, bpf_map__fd(p.ops)) && l->cur_fd >= 0) {
+			close(l->cur_fd);
+			l->cur_fd = -1;
+		}
+	}
+	ctl_policy_close(&p);	/* the link holds the map now */
+	if (err == -EPERM)
+		ctl_err("%s: the global slot was swapped by someone else during the experiment: it is left as it is",
+			a->name);
+	else if (err == -EAGAIN)
+		ctl_err("%s: the global slot emptied during the experiment (%s was detached)",
+			a->name, l->name);
+	else if (err)
+		ctl_err("%s: swapping it in for %s refused by the kernel: %s (dmesg says more)",
+			a->name, l->cur_fd >= 0 ? "the other arm" : l->name, strerror(-err));
+	if (err)
+		return err;
+	if (l->cur_fd >= 0)
+		close(l->cur_fd);
+	l->cur_fd = fd;
+	return 0;
 }
 
 /* ------------------------------------------------------------------
@@ -394,31 +454,52 @@ static int ancestor_policy(char *what, size_t size)
 	return 0;
 }
 
+/* Whether svmxctl pinned the link of the global slot (svmxctl policy load). */
+static bool global_pinned(void)
+{
+	char dir[4096], path[4200];
+
+	ctl_slot_pin_dir(0, false, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/link", dir);
+	return access(path, F_OK) == 0;
+}
+
 /**
  * ab_check_scope() - refuse a scope that another policy occupies.
  * @e: the experiment (its split and arms).
  *
- * Alternate split: the global scope must be free (its policy would
- * answer the builtin runs, and an attach would fail with -EBUSY), and no
- * cgroup of this process's path may have a policy (it would govern the
- * command instead).  Cgroup split: the global scope must be free when an
- * arm is builtin (the builtin cgroup would inherit its policy).
+ * Alternate split: the global scope must be free, or hold a policy
+ * svmxctl pinned (the arms are then swapped in through its link and the
+ * policy swapped back at the end, ab_live_begin()), but then no arm may
+ * be builtin: running the default would mean detaching that policy, a
+ * gap for every workload it serves.  A policy of another loader is
+ * refused (there is no link to swap through, and an attach would fail
+ * with -EBUSY).  No cgroup of this process's path may have a policy (it
+ * would govern the command instead).  Cgroup split: the global scope
+ * must be free when an arm is builtin (the builtin cgroup would inherit
+ * its policy).
  *
  * Return: 0 or ctl_err()'s status.
  */
 int ab_check_scope(const struct ab_exp *e)
 {
 	char name[64], what[4200];
-	bool need_global = e->split == AB_SPLIT_ALTERNATE ||
-			   e->arms[0].builtin || e->arms[1].builtin;
+	bool builtin = e->arms[0].builtin || e->arms[1].builtin;
+	bool need_global = e->split == AB_SPLIT_ALTERNATE || builtin;
 	int err;
 
 	err = scope_attached(0, name, sizeof(name));
 	if (err)
 		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
-	if (need_global && strcmp(name, "none"))
-		return ctl_err("the global scope holds policy %s: detach it before the experiment (a live swap is not supported yet)",
+	if (need_global && strcmp(name, "none") && !global_pinned())
+		return ctl_err("the global scope holds policy %s, attached by another loader (no svmxctl pin to swap through): stop it before the experiment",
 			       name);
+	if (need_global && strcmp(name, "none") && builtin && e->split == AB_SPLIT_CGROUP)
+		return ctl_err("builtin: the global scope holds policy %s, which the builtin arm's cgroup would inherit",
+			       name);
+	if (need_global && strcmp(name, "none") && builtin)
+		return ctl_err("builtin: the global scope holds policy %s; a builtin arm would detach it, a gap for every workload it serves (compare against %s instead)",
+			       name, name);
 	if (e->split == AB_SPLIT_ALTERNATE && ancestor_policy(what, sizeof(what)) > 0)
 		return ctl_err("policy %s governs this process's cgroup: run ab from another cgroup or detach it",
 			       what);
@@ -432,6 +513,110 @@ int ab_check_scope(const struct ab_exp *e)
 				       name);
 	}
 	return 0;
+}
+
+/**
+ * ab_live_begin() - take hold of an occupied global slot for the arms.
+ * @e: the experiment, checked (ab_check_scope()).
+ *
+ * With the alternate split and a policy svmxctl pinned in the global
+ * slot, opens the slot's link and keeps an fd of the policy's struct_ops
+ * map: it stays loaded (its programs, its maps and so its live knobs)
+ * while the arms are swapped in, and is swapped back by
+ * ab_live_restore().  An ejected policy is refused: swapping it back
+ * would bring it to life again.  Otherwise @e->live.on stays false.
+ *
+ * Return: 0 or ctl_err()'s status; nothing is changed.
+ */
+int ab_live_begin(struct ab_exp *e)
+{
+	struct ab_live *l = &e->live;
+	struct ctl_slot *slots, *s;
+	char dir[4096];
+	bool ejected;
+	int nr, err;
+
+	memset(l, 0, sizeof(*l));
+	l->link_fd = l->orig_fd = l->cur_fd = -1;
+	if (e->split != AB_SPLIT_ALTERNATE)
+		return 0;
+	err = ctl_slots_read(&slots, &nr);
+	if (err)
+		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
+	s = ctl_slot_find(slots, nr, 0, false);
+	snprintf(l->name, sizeof(l->name), "%s", s ? s->name : "");
+	ejected = s && s->ejected;
+	free(slots);
+	if (!l->name[0])
+		return 0;
+	if (ejected)
+		return ctl_err("policy %s in the global scope is ejected (svmxctl policy info %s): reload or detach it before the experiment",
+			       l->name, l->name);
+	ctl_slot_pin_dir(0, false, dir, sizeof(dir));
+	l->link_fd = ctl_link_open(dir);
+	if (l->link_fd < 0)
+		return ctl_err("%s/link: %s", dir, strerror(-l->link_fd));
+	l->orig_fd = ctl_link_map(l->link_fd);
+	if (l->orig_fd < 0) {
+		err = l->orig_fd;
+		close(l->link_fd);
+		l->link_fd = -1;
+		return ctl_err("the map of %s in %s/link: %s", l->name, dir, strerror(-err));
+	}
+	l->on = true;
+	return 0;
+}
+
+/**
+ * ab_live_restore() - swap the original policy back into the global slot.
+ * @e: the experiment.
+ *
+ * The kernel takes the original's map again (its state stayed READY: a
+ * link's map is never "in use" the way a map registered without a link
+ * is); its init runs anew and its "since" is the time of the restore.
+ * Only the map swapped in last is replaced: should anyone else have
+ * swapped the slot meanwhile, theirs stays.  Nothing to do when the
+ * original is in the link.
+ *
+ * Return: 0, or a negative errno after a message saying what the slot
+ * holds and how to put the original back.
+ */
+int ab_live_restore(struct ab_exp *e)
+{
+	struct ab_live *l = &e->live;
+	int err;
+
+	if (!l->on || l->link_fd < 0 || l->cur_fd < 0)
+		return 0;
+	err = ctl_swap_map(l->link_fd, l->orig_fd, l->cur_fd);
+	if (err == -EPERM)
+		ctl_err("%s not swapped back: someone else swapped the global slot during the experiment, theirs stays",
+			l->name);
+	else if (err)
+		ctl_err("%s not swapped back: %s (the last arm stays: svmxctl policy load %s puts it back, its live knobs at their defaults)",
+			l->name, strerror(-err), l->name);
+	if (err)
+		return err;
+	close(l->cur_fd);
+	l->cur_fd = -1;
+	return 0;
+}
+
+/**
+ * ab_live_end() - let go of the global slot (after ab_live_restore()).
+ * @e: the experiment; @e->live.on stays, for the reports.
+ */
+void ab_live_end(struct ab_exp *e)
+{
+	struct ab_live *l = &e->live;
+
+	if (!l->on || l->link_fd < 0)
+		return;
+	if (l->cur_fd >= 0)
+		close(l->cur_fd);
+	close(l->orig_fd);
+	close(l->link_fd);
+	l->link_fd = l->orig_fd = l->cur_fd = -1;
 }
 
 /* ------------------------------------------------------------------
@@ -905,23 +1090,28 @@ static int finish_sample(const struct ab_exp *e, int arm, struct child *c,
  *
  * Loads the arm's policy afresh, attaches it globally, runs the command,
  * detaches the policy, and reads the command's JSON and the devices'
- * counters over the run.
+ * counters over the run.  Live (@e->live.on), the policy is swapped into
+ * the global slot's link instead and stays there, serving every other
+ * workload too, until the next arm or ab_live_restore() replaces it.
  *
  * Return: 0, -EINTR on a signal, or another negative errno after a
- * message; the policy is detached in every case.
+ * message; the policy is detached in every case (live: it stays).
  */
 int ab_run_one(struct ab_exp *e, int arm, int pair, struct ab_sample *s)
 {
 	double k0[64], k1[64];
 	bool h0[64], h1[64];
 	struct child c = { 0 };
-	struct bpf_link *link;
+	struct bpf_link *link = NULL;
 	int err, i;
 
 	memset(s, 0, sizeof(*s));
 	s->pair = pair;
 	s->arm = arm;
-	err = arm_attach(&e->arms[arm], 0, &link);
+	if (e->live.on)
+		err = arm_swap(e, arm);
+	else
+		err = arm_attach(&e->arms[arm], 0, &link);
 	if (err)
 		return err;
 	err = kernel_counters(0, k0, h0);
@@ -1091,8 +1281,9 @@ static int add_sample(struct ab_exp *e, const struct ab_sample *s)
  *
  * Return: 0 when every pair ran, AB_EXIT_GUARD when a guard stopped
  * it (@e->stopped_by says which), or a negative errno after a message
- * (-EINTR: interrupted).  Every policy is detached and the cgroups are
- * removed in every case; @e->scope_after says what the scope holds then.
+ * (-EINTR: interrupted).  Every policy is detached (live: the original
+ * is swapped back) and the cgroups are removed in every case;
+ * @e->scope_after says what the scope holds then.
  */
 int ab_run_experiment(struct ab_exp *e)
 {
@@ -1103,7 +1294,8 @@ int ab_run_experiment(struct ab_exp *e)
 
 	e->stopped_by = -1;
 	e->stop_sample = -1;
-	snprintf(e->scope_before, sizeof(e->scope_before), "none");
+	snprintf(e->scope_before, sizeof(e->scope_before), "%s",
+		 e->live.on ? e->live.name : "none");
 	if (e->split == AB_SPLIT_CGROUP) {
 		err = cgroups_make(e);
 		if (err)
@@ -1141,6 +1333,8 @@ int ab_run_experiment(struct ab_exp *e)
 	}
 out:
 	cgroups_remove(e);
+	if (ab_live_restore(e) && !err)
+		err = -EIO;
 	if (ab_signal && err != AB_EXIT_GUARD)
 		err = -EINTR;
 	if (scope_attached(e->split == AB_SPLIT_CGROUP ? e->cg_id[1] : 0,
@@ -1282,10 +1476,11 @@ static void stop_line(const struct ab_exp *e, FILE *f, const char *prefix)
 	if (e->stopped_by < 0)
 		return;
 	s = &e->samples[e->stop_sample];
-	fprintf(f, "%sSTOPPED by guard %s: run %d (pair %d, B %s) gave %s %s; B is detached, the scope holds %s (before: %s)\n",
+	fprintf(f, "%sSTOPPED by guard %s: run %d (pair %d, B %s) gave %s %s; B is %s, the scope holds %s (before: %s)\n",
 		prefix, e->guards[e->stopped_by].spec, e->stop_sample + 1, s->pair + 1,
 		e->arms[1].name, ab_metric_name(&e->guards[e->stopped_by].m),
-		num(e->stop_value, b1, sizeof(b1)), e->scope_after, e->scope_before);
+		num(e->stop_value, b1, sizeof(b1)), e->live.on ? "swapped out" : "detached",
+		e->scope_after, e->scope_before);
 }
 
 /**
@@ -1313,6 +1508,9 @@ int ab_report_text(const struct ab_exp *e, FILE *f)
 	fprintf(f, "command: ");
 	print_cmd(e, f);
 	fputc('\n', f);
+	if (e->live.on)
+		fprintf(f, "live: the arms swapped in through the pinned link of %s (global), the scope holds %s after\n",
+			e->scope_before, e->scope_after);
 	stop_line(e, f, "");
 	for (i = 0; i < e->nr_metrics; i++) {
 		const struct ab_metric *m = &e->metrics[i];
@@ -1505,6 +1703,7 @@ struct json_object *ab_report_json(const struct ab_exp *e)
 	} else {
 		json_object_object_add(j, "stopped", NULL);
 	}
+	json_object_object_add(j, "live_swap", json_object_new_boolean(e->live.on));
 	json_object_object_add(j, "scope_before", json_object_new_string(e->scope_before));
 	json_object_object_add(j, "scope_after", json_object_new_string(e->scope_after));
 	return j;
@@ -1534,6 +1733,9 @@ int ab_report_markdown(const struct ab_exp *e, FILE *f)
 		"alternate (global scope, order drawn per pair)", e->runs, e->nr_samples);
 	fprintf(f, "| seed | %" PRIu64 " |\n| statistics | medians, %d%% percentile bootstrap intervals (%u resamples), Cliff's delta, Hodges-Lehmann shift |\n",
 		e->seed, pct, e->resamples);
+	if (e->live.on)
+		fprintf(f, "| live | the arms swapped in through the pinned link of `%s` (global); after: `%s` |\n",
+			e->scope_before, e->scope_after);
 	fprintf(f, "| command | `");
 	print_cmd(e, f);
 	fprintf(f, "` |\n\n");
@@ -1943,17 +2145,20 @@ int cmd_ab(int argc, char **argv)
 		return ctl_err("--markdown %s: cannot write there: %s", md, strerror(errno));
 	if (plot && ab_plot_check(plot, script, sizeof(script)))
 		return 1;
-	if (ab_check_scope(&e))
+	if (ab_check_scope(&e) || ab_live_begin(&e))
 		return 1;
 
 	ab_signals();
 	err = ab_run_experiment(&e);
+	ab_live_end(&e);
 	if (err < 0 && err != -EINTR) {
 		ab_exp_free(&e);
 		return 1;
 	}
 	if (err == -EINTR)
-		ctl_err("interrupted after %d runs: every policy detached", e.nr_samples);
+		ctl_err("interrupted after %d runs: %s%s", e.nr_samples,
+			e.live.on ? "the global scope holds " : "every policy detached",
+			e.live.on ? e.scope_after : "");
 	ret = err == AB_EXIT_GUARD ? AB_EXIT_GUARD : err ? 1 : 0;
 	if (json)
 		ctl_json_print(ab_report_json(&e));

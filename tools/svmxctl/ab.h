@@ -90,6 +90,23 @@ struct ab_sample {
 	bool has_cmd[64], has_kernel[64], has_run[64];
 };
 
+/**
+ * struct ab_live - the occupied global slot of an alternate experiment.
+ * @on: the global scope holds a policy svmxctl pinned: the arms are
+ *	swapped in through its link, the original is swapped back at the end.
+ * @link_fd: the pinned link of the global slot.
+ * @orig_fd: the original policy's struct_ops map, held to swap it back.
+ * @cur_fd: the map of the arm in the link now, -1 while the original is.
+ * @name: the original policy's name.
+ */
+struct ab_live {
+	bool on;
+	int link_fd;
+	int orig_fd;
+	int cur_fd;
+	char name[64];
+};
+
 enum ab_split {
 	AB_SPLIT_ALTERNATE,
 	AB_SPLIT_CGROUP,
@@ -114,8 +131,9 @@ enum ab_split {
  * @stopped_by: the guard that stopped it, -1 when none did.
  * @stop_sample: the run that crossed it.
  * @stop_value: its value.
+ * @live: the occupied global slot the arms are swapped through, if so.
  * @scope_before: the attached policy of the experiment's scope before
- *	(always "none": ab refuses an occupied scope).
+ *	("none", or the original policy of @live).
  * @scope_after: the same after the experiment, read back.
  * @cg: the cgroup split's two cgroups (paths).
  * @cg_id: their ids.
@@ -139,6 +157,7 @@ struct ab_exp {
 	int stopped_by;
 	int stop_sample;
 	double stop_value;
+	struct ab_live live;
 	char scope_before[64], scope_after[64];
 	char cg[2][256];
 	uint64_t cg_id[2];
@@ -152,6 +171,9 @@ int ab_arm_check(struct ab_arm *arm);
 int ab_check_command(char **cmd);
 int ab_replay_command(const char *file, char ***cmd);
 int ab_check_scope(const struct ab_exp *e);
+int ab_live_begin(struct ab_exp *e);
+int ab_live_restore(struct ab_exp *e);
+void ab_live_end(struct ab_exp *e);
 int ab_run_one(struct ab_exp *e, int arm, int pair, struct ab_sample *s);
 int ab_run_experiment(struct ab_exp *e);
 void ab_exp_free(struct ab_exp *e);

@@ -281,45 +281,16 @@ static int apply_sets(struct ctl_policy *p, const struct pol_args *a)
 	return 0;
 }
 
-/*
- * Make the loaded struct_ops map ready to be linked.  libbpf writes a
- * struct_ops map's value (its programs) only in
- * bpf_map__attach_struct_ops(), which then creates a new link; the
- * kernel's link update wants a map whose value is written.  The slot is
- * occupied (our pinned link holds it), so that link creation is refused
- * with -EBUSY by svmx_bpf_reg() and changes nothing; the value stays
- * written.  Should the slot have emptied meanwhile, the new link is
- * dropped again and the caller told to retry.
- */
-static int ready_for_update(struct ctl_policy *p)
-{
-	struct bpf_link *link;
-	int err;
-
-	err = ctl_policy_attach(p, &link);
-	if (err == -EBUSY)
-		return 0;
-	if (!err) {
-		bpf_link__destroy(link);
-		return -EAGAIN;
-	}
-	return err;
-}
-
 /* Swap the policy of a pinned slot through its link. */
 static int swap_live(struct ctl_policy *p, const char *dir, const char *old_name)
 {
 	const char *old = old_name[0] ? old_name : "(ejected)";
-	char path[4200];
 	int link_fd, err;
 
-	snprintf(path, sizeof(path), "%s/link", dir);
-	link_fd = bpf_obj_get(path);
+	link_fd = ctl_link_open(dir);
 	if (link_fd < 0)
-		return ctl_err("%s: %s", path, strerror(errno));
-	err = ready_for_update(p);
-	if (!err && bpf_link_update(link_fd, bpf_map__fd(p->ops), NULL))
-		err = -errno;
+		return ctl_err("%s/link: %s", dir, strerror(-link_fd));
+	err = ctl_swap_policy(p, link_fd, -1);
 	close(link_fd);
 	if (err == -EAGAIN)
 		return ctl_err("the slot of %s emptied during the swap: load %s again", old, p->name);

@@ -216,4 +216,10 @@ int ctl_policy_knobs(struct ctl_policy *p, struct ctl_knobs *ks);
 int ctl_pinned_knobs(const char *dir, struct ctl_knobs *ks);
 int ctl_pinned_knob_set(const char *dir, const struct ctl_knob *k, uint64_t value);
 
+/* swap.c: live swaps through a slot's pinned struct_ops link. */
+int ctl_link_open(const char *dir);
+int ctl_link_map(int link_fd);
+int ctl_swap_map(int link_fd, int map_fd, int old_fd);
+int ctl_swap_policy(struct ctl_policy *p, int link_fd, int old_fd);
+
 #endif /* SVMXCTL_H */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svmxctl tune: search a policy's load-time knobs (its `const volatile`
- * variables) for the best value of one metric on a command, then show
+ * svmxctl tune: search a policy's knobs (its `const volatile` variables,
+ * and its live knobs' values at load) for the best value of one metric on a command, then show
  * the evidence: an A/B experiment of the best setting against the
  * policy's defaults (ab.c).
  *
@@ -90,7 +90,7 @@ static int knob_default(const char *policy, const char *name, long long *val)
 	if (!err && !k)
 		err = -ENOENT;
 	if (k)
-		*val = (long long)k->value;
+		*val = (long long)k->value;	/* sign-extended */
 	ctl_policy_close(&p);
 	free(ks);
 	return err;
@@ -533,15 +533,21 @@ int cmd_tune(int argc, char **argv)
 	t.e.split = AB_SPLIT_ALTERNATE;
 	memset(&t.e.arms[0], 0, sizeof(t.e.arms[0]));
 	t.e.arms[0].spec = t.policy;
-	if (ab_arm_check(&t.e.arms[0]) || ab_check_scope(&t.e))
+	if (ab_arm_check(&t.e.arms[0]) || ab_check_scope(&t.e) || ab_live_begin(&t.e))
 		return 1;
 
 	ab_signals();
 	err = search(&t, best);
+	/* Live: the original policy back between the search and the A/B. */
+	if (ab_live_restore(&t.e) && !err)
+		err = -EIO;
 	if (err) {
+		ab_live_end(&t.e);
 		free(t.points);
 		if (err == -EINTR || ab_interrupted())
-			return ctl_err("interrupted: every policy detached");
+			return ctl_err("interrupted: %s", t.e.live.on ?
+				       "the global scope holds its policy again" :
+				       "every policy detached");
 		return 1;
 	}
 
@@ -569,6 +575,7 @@ int cmd_tune(int argc, char **argv)
 		ab->resamples = AB_RESAMPLES;
 		ab->cmd = t.e.cmd;
 		ab->quiet = t.e.quiet;
+		ab->live = t.e.live;	/* the same fds, closed once below */
 		if (ab_arm_check(&ab->arms[0]) || ab_arm_check(&ab->arms[1])) {
 			ret = 1;
 			goto out;
@@ -585,6 +592,7 @@ int cmd_tune(int argc, char **argv)
 	else
 		tune_text(&t, best, defs, ab);
 out:
+	ab_live_end(&t.e);
 	if (ab)
 		ab_exp_free(ab);
 	free(ab);
