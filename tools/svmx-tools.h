@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -38,6 +39,27 @@ static inline int svmx_open_bound(unsigned int dev, size_t need_bytes)
 		return ret;
 	}
 	return fd;
+}
+
+/*
+ * The device memory of /dev/svmx<dev>, in bytes (SVMX_IOC_VERSION; no
+ * bind).  Return: 0 or a negative errno (-ENOENT: no such device).
+ */
+static inline int svmx_device_mem_bytes(unsigned int dev, uint64_t *bytes)
+{
+	struct svmx_version ver = { 0 };
+	char path[32];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/dev/svmx%u", dev);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SVMX_IOC_VERSION, &ver))
+		ret = -errno;
+	close(fd);
+	*bytes = ver.mem_bytes;
+	return ret;
 }
 
 #endif /* SVMX_TOOLS_H */

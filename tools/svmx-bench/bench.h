@@ -115,7 +115,6 @@ size_t wl_pages_of(const struct wl *w, double ratio_of_mem);
 int wl_run_one(const struct wl_opts *o, const struct wl_desc *d,
 	       double ws, uint64_t seed, struct wl_result *res);
 const struct wl_desc *wl_find(const char *name);
-int wl_mem_bytes(unsigned int dev, uint64_t *bytes);
 
 int tenants_run(const struct wl_opts *o);
 struct json_object;

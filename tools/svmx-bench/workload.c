@@ -205,23 +205,6 @@ size_t wl_pages_of(const struct wl *w, double ratio_of_mem)
  * Set-up, check, tear-down
  */
 
-int wl_mem_bytes(unsigned int dev, uint64_t *bytes)
-{
-	struct svmx_version ver = { 0 };
-	char path[32];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/dev/svmx%u", dev);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SVMX_IOC_VERSION, &ver))
-		ret = -errno;
-	close(fd);
-	*bytes = ver.mem_bytes;
-	return ret;
-}
-
 static void wl_fini(struct wl *w)
 {
 	if (w->map)
@@ -245,7 +228,7 @@ static int wl_init(struct wl *w, const struct wl_opts *o, double ws,
 	w->o = o;
 	w->rng.s = seed;
 	w->fd = -1;
-	ret = wl_mem_bytes(o->dev, &w->mem_bytes);
+	ret = svmx_device_mem_bytes(o->dev, &w->mem_bytes);
 	if (ret) {
 		fprintf(stderr, "svmx-bench: /dev/svmx%u: %s\n", o->dev, strerror(-ret));
 		return ret;

@@ -18,6 +18,14 @@
 /* -v on the command line: libbpf's warnings (-vv: its debug log). */
 int ctl_verbose;
 
+/* "svmxctl: " and the message, one line on stderr. */
+static void say(const char *fmt, va_list ap)
+{
+	fputs("svmxctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /**
  * ctl_err() - report a failure in one line on stderr.
  * @fmt: what failed and why, without the "svmxctl: " prefix.
@@ -29,11 +37,9 @@ int ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("svmxctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
@@ -286,10 +292,8 @@ int ctl_errno(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("svmxctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return err;
 }

@@ -633,27 +633,54 @@ static struct json_object *cbs_json(const struct ctl_counts *cb, int nr)
 	return o;
 }
 
+/*
+ * The slot that info, set or detach names, from the kernel's slots:
+ * root and the module checked, the slots read (*@slots, to be freed, also
+ * on failure), one slot picked (NULL with the reason printed).
+ * @attached: the slot must hold a policy.  Return: 0 or the exit status.
+ */
+static int target_slot(const struct pol_args *a, bool exits_too, bool attached,
+		       struct ctl_slot **slots, struct ctl_slot **s)
+{
+	char scope[600];
+	int nr, err;
+
+	*slots = NULL;
+	*s = NULL;
+	if (ctl_need_root() || ctl_need_module())
+		return 1;
+	err = ctl_slots_read(slots, &nr);
+	if (err)
+		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
+	*s = pick_slot(*slots, nr, a, exits_too);
+	if (!*s)
+		return 1;
+	if (attached && !(*s)->name[0]) {
+		ctl_err("no policy is attached to %s", ctl_slot_scope_name(*s, scope, sizeof(scope)));
+		*s = NULL;
+		return 1;
+	}
+	return 0;
+}
+
 static int policy_info(int argc, char **argv)
 {
 	struct ctl_slot *slots, *s;
 	struct ctl_knobs *ks;
 	struct pol_args a;
 	char dir[4096];
-	int nr, err, ret = 1;
+	int err, ret;
 
 	err = parse_args("info", argc, argv, &a);
 	if (err)
 		return err < 0 ? 0 : err;
 	if (need_target("info", &a))
 		return EXIT_USAGE;
-	if (ctl_need_root() || ctl_need_module())
-		return 1;
-	err = ctl_slots_read(&slots, &nr);
-	if (err)
-		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
+	ret = target_slot(&a, true, false, &slots, &s);
 	ks = malloc(sizeof(*ks));
-	s = ks ? pick_slot(slots, nr, &a, true) : NULL;
-	if (s) {
+	if (!ret && !ks)
+		ret = ctl_err("out of memory");
+	if (!ret) {
 		slot_knobs(s, ks, dir, sizeof(dir));
 		if (a.json) {
 			struct json_object *o = slot_json(s, ks, dir), *e;
@@ -688,7 +715,7 @@ static int policy_detach(int argc, char **argv)
 	char dir[4096], name[64], scope[600];
 	uint64_t cgid;
 	bool shadow;
-	int nr, err;
+	int err;
 
 	err = parse_args("detach", argc, argv, &a);
 	if (err)
@@ -697,17 +724,10 @@ static int policy_detach(int argc, char **argv)
 		return EXIT_USAGE;
 	if (a.nr_sets || a.json)
 		return ctl_usage_err("policy", "policy detach takes no --set or --json");
-	if (ctl_need_root() || ctl_need_module())
-		return 1;
-	err = ctl_slots_read(&slots, &nr);
-	if (err)
-		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
-	s = pick_slot(slots, nr, &a, false);
-	if (!s || !s->name[0]) {
-		if (s)
-			ctl_err("no policy is attached to %s", ctl_slot_scope_name(s, scope, sizeof(scope)));
+	err = target_slot(&a, false, true, &slots, &s);
+	if (err) {
 		free(slots);
-		return 1;
+		return err;
 	}
 	snprintf(name, sizeof(name), "%s", s->name);
 	ctl_slot_scope_name(s, scope, sizeof(scope));
@@ -738,7 +758,7 @@ static int policy_set(int argc, char **argv)
 	uint64_t vals[MAX_SETS];
 	struct ctl_knob *knob[MAX_SETS];
 	char dir[4096], name[64], names[1024], kname[64], val[32];
-	int nr, err, i, ret = 1;
+	int err, i, ret = 1;
 
 	err = parse_args("set", argc, argv, &a);
 	if (err)
@@ -747,17 +767,10 @@ static int policy_set(int argc, char **argv)
 		return EXIT_USAGE;
 	if (!a.nr_sets)
 		return ctl_usage_err("policy", "policy set: which KNOB=VALUE?");
-	if (ctl_need_root() || ctl_need_module())
-		return 1;
-	err = ctl_slots_read(&slots, &nr);
-	if (err)
-		return ctl_err("%s: %s", SVMX_SCOPES_FILE, strerror(-err));
-	s = pick_slot(slots, nr, &a, false);
-	if (!s || !s->name[0]) {
-		if (s)
-			ctl_err("no policy is attached there");
+	err = target_slot(&a, false, true, &slots, &s);
+	if (err) {
 		free(slots);
-		return 1;
+		return err;
 	}
 	snprintf(name, sizeof(name), "%s", s->name);
 	ctl_slot_pin_dir(s->cgroup_id, s->shadow, dir, sizeof(dir));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../svmx-tools.h"
 #include "svmxctl.h"
 #include "recfile.h"
 
@@ -370,26 +371,3 @@ void rec_free(struct recording *r)
 	r->data = NULL;
 }
 
-/**
- * rec_device_mem() - the memory of /dev/svmxN
- * @dev: N
- * @bytes: its device memory
- *
- * Return: 0 or a negative errno (-ENOENT: no such device).
- */
-int rec_device_mem(unsigned int dev, uint64_t *bytes)
-{
-	struct svmx_version ver = { 0 };
-	char path[32];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/dev/svmx%u", dev);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, SVMX_IOC_VERSION, &ver))
-		err = -errno;
-	close(fd);
-	*bytes = ver.mem_bytes;
-	return err;
-}

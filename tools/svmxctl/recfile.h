@@ -151,7 +151,6 @@ void rec_free(struct recording *r);
 
 extern const char *const rec_counter_names[];
 int rec_read_counters(unsigned int dev, uint64_t *c);
-int rec_device_mem(unsigned int dev, uint64_t *bytes);
 int rec_global_policy(char *name, size_t size);
 int rec_parse_bytes(const char *s, uint64_t *bytes);
 

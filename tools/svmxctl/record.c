@@ -32,6 +32,7 @@
 
 #include <bpf/libbpf.h>
 
+#include "../svmx-tools.h"
 #include "svmxctl.h"
 #include "recfile.h"
 #include "ctl_record.skel.h"
@@ -529,7 +530,7 @@ int cmd_record(int argc, char **argv)
 		return err < 0 ? 0 : err;
 	if (ctl_need_root() || ctl_need_module())
 		return 1;
-	err = rec_device_mem(ro.dev, &h.mem_bytes);
+	err = svmx_device_mem_bytes(ro.dev, &h.mem_bytes);
 	if (err)
 		return ctl_err("record: /dev/svmx%u: %s", ro.dev, strerror(-err));
 	err = check_writable(ro.file);

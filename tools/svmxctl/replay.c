@@ -37,6 +37,7 @@
 #include <bpf/libbpf.h>
 #include <json-c/json.h>
 
+#include "../svmx-tools.h"
 #include "svmxctl.h"
 #include "recfile.h"
 
@@ -719,7 +720,7 @@ static int match_of(const struct recording *r, uint64_t mem, const struct replay
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_run runs[MAX_POLICIES] = { 0 };
-	uint64_t capacity = 0, opt_ev = 0, mem;
+	uint64_t capacity = 0, opt_ev = 0, mem = 0;
 	struct replay_opts o;
 	struct recording r;
 	unsigned int dev, i, nr;
@@ -752,7 +753,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (ctl_need_root() || ctl_need_module() || check_policies(&o))
 		goto out;
-	err = rec_device_mem(dev, &mem);
+	err = svmx_device_mem_bytes(dev, &mem);
 	if (err) {
 		ctl_err("replay: /dev/svmx%u: %s", dev, strerror(-err));
 		goto out;
