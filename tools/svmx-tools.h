@@ -62,4 +62,27 @@ static inline int svmx_device_mem_bytes(unsigned int dev, uint64_t *bytes)
 	return ret;
 }
 
+/* The counters of struct svmx_counters, in its order. */
+#define SVMX_NR_COUNTERS	(sizeof(struct svmx_counters) / sizeof(__u64))
+
+/*
+ * The name of counter @i of struct svmx_counters, as SVMX_IOC_STATS
+ * fills it and debugfs and the tools' JSON spell it.
+ */
+static inline const char *svmx_counter_name(unsigned int i)
+{
+	static const char *const names[] = {
+		"faults", "fault_batches", "pages_to_device", "pages_to_system",
+		"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
+		"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
+		"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
+		"preemptions", "evictions_pressure", "evictions_prefetch",
+		"evictions_request", "evictions_failed",
+	};
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == SVMX_NR_COUNTERS,
+		       "a counter of struct svmx_counters has no name");
+	return i < SVMX_NR_COUNTERS ? names[i] : NULL;
+}
+
 #endif /* SVMX_TOOLS_H */

@@ -42,15 +42,6 @@ struct workload {
 	bool json;
 };
 
-static const char *const counter_names[] = {
-	"faults", "fault_batches", "pages_to_device", "pages_to_system",
-	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
-	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
-	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
-	"preemptions", "evictions_pressure", "evictions_prefetch",
-	"evictions_request", "evictions_failed",
-};
-
 static void usage(FILE *f, const char *prog)
 {
 	fprintf(f,
@@ -144,16 +135,16 @@ static void report(const struct workload *w, const struct svmx_counters *c)
 	size_t i;
 
 	if (!w->json) {
-		for (i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++)
-			printf("%s=%" PRIu64 "\n", counter_names[i], v[i]);
+		for (i = 0; i < SVMX_NR_COUNTERS; i++)
+			printf("%s=%" PRIu64 "\n", svmx_counter_name(i), v[i]);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "placement",
 			       json_object_new_string(w->advise_system ?
 						      "advise-system" : "policy"));
-	for (i = 0; i < sizeof(counter_names) / sizeof(counter_names[0]); i++)
-		json_object_object_add(o, counter_names[i],
+	for (i = 0; i < SVMX_NR_COUNTERS; i++)
+		json_object_object_add(o, svmx_counter_name(i),
 				       json_object_new_uint64(v[i]));
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);

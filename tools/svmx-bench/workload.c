@@ -38,20 +38,6 @@
 #include "../svmx-tools.h"
 #include "bench.h"
 
-static const char *const counter_names[] = {
-	"faults", "fault_batches", "pages_to_device", "pages_to_system",
-	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
-	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
-	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
-	"preemptions", "evictions_pressure", "evictions_prefetch",
-	"evictions_request", "evictions_failed",
-};
-
-_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) ==
-	       sizeof(struct svmx_counters) / sizeof(__u64),
-	       "a counter of struct svmx_counters has no name");
-
-#define NR_COUNTERS	(sizeof(counter_names) / sizeof(counter_names[0]))
 
 /* ------------------------------------------------------------------
  * Generator
@@ -416,7 +402,7 @@ void wl_add_counters(struct svmx_counters *sum, const struct svmx_counters *c)
 	const __u64 *v = (const __u64 *)c;
 	size_t i;
 
-	for (i = 0; i < NR_COUNTERS; i++)
+	for (i = 0; i < SVMX_NR_COUNTERS; i++)
 		s[i] += v[i];
 }
 
@@ -438,8 +424,8 @@ static struct json_object *json_counters(const struct svmx_counters *c)
 	const __u64 *v = (const __u64 *)c;
 	size_t i;
 
-	for (i = 0; i < NR_COUNTERS; i++)
-		json_object_object_add(j, counter_names[i], json_object_new_uint64(v[i]));
+	for (i = 0; i < SVMX_NR_COUNTERS; i++)
+		json_object_object_add(j, svmx_counter_name(i), json_object_new_uint64(v[i]));
 	return j;
 }
 

@@ -19,18 +19,6 @@
 #include "svmxctl.h"
 #include "recfile.h"
 
-const char *const rec_counter_names[] = {
-	"faults", "fault_batches", "pages_to_device", "pages_to_system",
-	"bytes_to_device", "bytes_to_system", "copy_cmds", "evictions",
-	"evicted_pages", "local_accesses", "remote_accesses", "peer_accesses",
-	"cpu_faults", "pingpong", "policy_fallbacks", "modeled_ns",
-	"preemptions", "evictions_pressure", "evictions_prefetch",
-	"evictions_request", "evictions_failed",
-};
-
-_Static_assert(sizeof(rec_counter_names) / sizeof(rec_counter_names[0]) ==
-	       REC_NR_COUNTERS, "a counter of struct svmx_counters has no name");
-
 /* ------------------------------------------------------------------
  * Counters, the global policy, sizes
  */
@@ -46,7 +34,7 @@ static int counter_kv(const char *key, const char *val, void *arg)
 	size_t i;
 
 	for (i = 0; i < REC_NR_COUNTERS; i++) {
-		if (strcmp(key, rec_counter_names[i]))
+		if (strcmp(key, svmx_counter_name(i)))
 			continue;
 		if (ctl_parse_u64(val, &a->c[i]))
 			return -EPROTO;

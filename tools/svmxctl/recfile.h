@@ -149,7 +149,6 @@ int rec_load(const char *path, struct recording *r, char *why, size_t why_len);
 uint32_t rec_header_crc(const struct rec_header *h);
 void rec_free(struct recording *r);
 
-extern const char *const rec_counter_names[];
 int rec_read_counters(unsigned int dev, uint64_t *c);
 int rec_global_policy(char *name, size_t size);
 int rec_parse_bytes(const char *s, uint64_t *bytes);

@@ -527,7 +527,7 @@ static struct json_object *json_counters(const uint64_t *c)
 	size_t i;
 
 	for (i = 0; i < REC_NR_COUNTERS; i++)
-		json_object_object_add(j, rec_counter_names[i], json_object_new_uint64(c[i]));
+		json_object_object_add(j, svmx_counter_name(i), json_object_new_uint64(c[i]));
 	return j;
 }
 
