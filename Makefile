@@ -107,12 +107,14 @@ demo: selftests tools policies ## boot the VM, run a workload under the default 
 	$(Q)tools/demo $(KFLAG)
 
 # BENCH_QUICK=1 fewer rounds and working sets; BENCH_ONLY=migrate,overhead,matrix;
-# matrix cells: BENCH_WORKLOADS=random,phase BENCH_POLICIES=adaptive BENCH_SETS=1.5,2
+# matrix cells: BENCH_WORKLOADS=random,phase BENCH_POLICIES=adaptive BENCH_SETS=1.5,2;
+# BENCH_SEEDS=N: each cell over seeds 1..N, its median reported
 bench: selftests tools policies ## run the benchmarks in the VM and print the tables
 	$(Q)tools/bench $(KFLAG) $(if $(BENCH_QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
 		$(if $(BENCH_WORKLOADS),--workloads $(BENCH_WORKLOADS)) \
 		$(if $(BENCH_POLICIES),--policies $(BENCH_POLICIES)) \
-		$(if $(BENCH_SETS),--sets $(BENCH_SETS))
+		$(if $(BENCH_SETS),--sets $(BENCH_SETS)) \
+		$(if $(BENCH_SEEDS),--seeds $(BENCH_SEEDS))
 
 # SEEDS=N passes per program (default 10), or DURATION=SEC per program;
 # SEED=S first seed (default random); OPS=N torture operations per pass;
@@ -197,6 +199,6 @@ help: ## this text
 	@echo
 	@echo "Variables: KDIR=<kernel build tree> DEBUG=1 SVMX_CACHE=<dir> V=1"
 	@echo "make install/uninstall: PREFIX=<dir> (default /usr/local) DESTDIR=<staging root>"
-	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix BENCH_WORKLOADS=LIST BENCH_POLICIES=LIST BENCH_SETS=LIST"
+	@echo "make bench: BENCH_QUICK=1 BENCH_ONLY=migrate,overhead,matrix BENCH_WORKLOADS=LIST BENCH_POLICIES=LIST BENCH_SETS=LIST BENCH_SEEDS=N"
 	@echo "make stress: SEEDS=N or DURATION=SEC, SEED=S OPS=N CALLS=N ONLY=torture|fuzz MEM_MB=M HIVE=1 FAULTS=P"
 	@echo "Cache: $$(. $(VM)/lib.sh; svmx_cache_dir)/kernel  (clear: rm -rf <that dir>)"

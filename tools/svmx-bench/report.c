@@ -10,7 +10,8 @@
  *                    runs taken in the same round
  *   --matrix FILE    per workload and working set, one table per metric:
  *                    the "builtin" column in absolute figures, every
- *                    other label as a ratio to it
+ *                    other label as a ratio to it; a cell run several
+ *                    times (seeds) gives the median of its runs
  *
  * A line {"label":..., "workload":..., "ws":..., "error":"..."} stands for
  * a run that failed; its cells say FAIL.
@@ -30,7 +31,7 @@
 #define BASELINE	"builtin"
 #define MAX_LABELS	32
 #define MAX_ROWS	256
-#define MAX_RUNS	1024
+#define MAX_RUNS	8192	/* 12 policies x 32 cells x 20 seeds fit */
 
 struct run {
 	int label;
