@@ -36,18 +36,6 @@ static inline int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static inline int write_text(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 /* A number after " @key=" in the first line of @text that holds @line. */
 static inline long long value_in(const char *text, const char *line, const char *key)
 {
@@ -105,7 +93,7 @@ static inline int cg_enter(const char *path)
 	char procs[PATH_MAX + 16];
 
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	return write_text(procs, "0");
+	return svmx_write_file(procs, "0");
 }
 
 #endif /* SVMX_CGROUP_H */

@@ -253,9 +253,9 @@ FIXTURE_TEARDOWN(scope)
 	int i;
 
 	if (self->budget[0])
-		write_text(BUDGET_FILE, self->budget);
+		svmx_write_file(BUDGET_FILE, self->budget);
 	if (self->window[0])
-		write_text(WINDOW_FILE, self->window);
+		svmx_write_file(WINDOW_FILE, self->window);
 	cg_enter(CG_ROOT);
 	for (i = ARRAY_SIZE(self->cg) - 1; i >= 0; i--)
 		if (self->cg[i][0])
@@ -518,10 +518,10 @@ TEST_F(scope, shadow_changes_nothing_but_traces)
 	ASSERT_NE(NULL, l);
 	EXPECT_NE(NULL, strstr(scope_block(id, "shadow"), "attached sysmem state=active"));
 	EXPECT_NE(NULL, strstr(scope_block(id, "active"), "attached none"));
-	ASSERT_EQ(0, write_text(SHADOW_EVENT, "1"));
-	ASSERT_EQ(0, write_text(TRACE_DIR "trace", ""));
+	ASSERT_EQ(0, svmx_write_file(SHADOW_EVENT, "1"));
+	ASSERT_EQ(0, svmx_write_file(TRACE_DIR "trace", ""));
 	child_read(self->cg[0], size, 9, self->r);
-	write_text(SHADOW_EVENT, "0");
+	svmx_write_file(SHADOW_EVENT, "0");
 	ASSERT_EQ(0, self->r->err);
 	EXPECT_EQ(-1, self->r->bad);
 	EXPECT_EQ(base.c.faults, self->r->c.faults);
@@ -549,7 +549,7 @@ TEST_F(scope, shadow_changes_nothing_but_traces)
 	pol_sysmem__destroy(sh);
 
 	/* A global shadow's invalid answers are counted and traced, not applied. */
-	ASSERT_EQ(0, write_text(BUDGET_FILE, "1000000"));
+	ASSERT_EQ(0, svmx_write_file(BUDGET_FILE, "1000000"));
 	bad = pol_scope__open();
 	ASSERT_NE(NULL, bad);
 	bad->rodata->invalid = true;
@@ -558,10 +558,10 @@ TEST_F(scope, shadow_changes_nothing_but_traces)
 	ASSERT_EQ(0, pol_scope__load(bad));
 	l = bpf_map__attach_struct_ops(bad->maps.scope_ops);
 	ASSERT_NE(NULL, l);
-	ASSERT_EQ(0, write_text(SHADOW_EVENT, "1"));
-	ASSERT_EQ(0, write_text(TRACE_DIR "trace", ""));
+	ASSERT_EQ(0, svmx_write_file(SHADOW_EVENT, "1"));
+	ASSERT_EQ(0, svmx_write_file(TRACE_DIR "trace", ""));
 	child_read(NULL, size, 9, self->r);
-	write_text(SHADOW_EVENT, "0");
+	svmx_write_file(SHADOW_EVENT, "0");
 	ASSERT_EQ(0, self->r->err);
 	EXPECT_EQ(-1, self->r->bad);
 	EXPECT_EQ(base.c.faults, self->r->c.faults);
@@ -598,8 +598,8 @@ TEST_F(scope, budget_window_ejects_restores_scope)
 	pid_t pid;
 
 	ASSERT_EQ(0, cg_make("svmx_scope_budget", self->cg[0], PATH_MAX, &id));
-	ASSERT_EQ(0, write_text(BUDGET_FILE, "2"));
-	ASSERT_EQ(0, write_text(WINDOW_FILE, "1"));
+	ASSERT_EQ(0, svmx_write_file(BUDGET_FILE, "2"));
+	ASSERT_EQ(0, svmx_write_file(WINDOW_FILE, "1"));
 	global = sysmem_load(0, 0);
 	ASSERT_NE(NULL, global);
 	bad = pol_scope__open();
@@ -639,7 +639,7 @@ TEST_F(scope, budget_window_ejects_restores_scope)
 		if (!strstr(scope_block(id, "active"), "attached test_bad state=active"))
 			_exit(4);
 		/* Three more within one window of a minute: ejected. */
-		if (write_text(WINDOW_FILE, "60000"))
+		if (svmx_write_file(WINDOW_FILE, "60000"))
 			_exit(5);
 		for (i = 5; i < 8; i++)
 			if (svmx_exec1(fd, svmx_op_read(mem + i * chunk, 8, &word), &c) ||

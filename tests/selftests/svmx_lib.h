@@ -41,6 +41,10 @@ static inline int svmx_ioctl(int fd, unsigned long cmd, void *arg)
 
 #define TRACEFS "/sys/kernel/tracing"
 
+/*
+ * Write @s to @path (sysfs, debugfs, tracefs, cgroupfs).  Return: 0, the
+ * write's -errno, or -EIO when the file took less than all of @s.
+ */
 static inline int svmx_write_file(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_TRUNC);
@@ -49,7 +53,11 @@ static inline int svmx_write_file(const char *path, const char *s)
 	if (fd < 0)
 		return -errno;
 	n = write(fd, s, strlen(s));
+	if (n < 0)
+		n = -errno;
 	close(fd);
+	if (n < 0)
+		return n;
 	return n == (ssize_t)strlen(s) ? 0 : -EIO;
 }
 
