@@ -46,6 +46,20 @@ last_exit_arm() {
 	return 1
 }
 
+# bg_ab NAME N: start a 100-run ab of mru against lfu on the scan in the
+# background (abpid; its output in $tmp/NAME.out and .err) and wait until
+# it reports run N or gives up.  Return: whether run N was reported.
+bg_ab() {
+	"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	abpid=$!
+	i=0
+	while ! grep -q "run $2:" "$tmp/$1.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	grep -q "run $2:" "$tmp/$1.err"
+}
+
 run "$svmxctl" policy load adaptive --set ahead=3
 check "adaptive loaded and pinned in the global scope" \
 	'[ $rc = 0 ] && [ "$(attached)" = adaptive ] && [ -e /sys/fs/bpf/svmx/global/link ]'
@@ -122,14 +136,7 @@ check "text report: the live line" \
 echo "# $(date +%T)"
 # SIGINT in the middle: adaptive back.
 
-"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/int.out" 2>"$tmp/int.err" &
-abpid=$!
-i=0
-while ! grep -q "run 2:" "$tmp/int.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.1
-done
-if grep -q "run 2:" "$tmp/int.err"; then
+if bg_ab int 2; then
 	kill -INT $abpid
 	wait $abpid
 	rc=$?
@@ -146,13 +153,7 @@ else
 fi
 
 # SIGTERM likewise.
-"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/term.out" 2>"$tmp/term.err" &
-abpid=$!
-i=0
-while ! grep -q "run 1:" "$tmp/term.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.1
-done
+bg_ab term 1
 kill -TERM $abpid
 wait $abpid
 rc=$?
@@ -165,13 +166,7 @@ echo "# $(date +%T)"
 # The operator swaps the slot during the experiment: theirs stays (ab's
 # swaps name the map they replace), ab stops with one line.
 
-"$svmxctl" ab --a mru --b lfu --runs 100 -- $scan >"$tmp/op.out" 2>"$tmp/op.err" &
-abpid=$!
-i=0
-while ! grep -q "run 1:" "$tmp/op.err" && [ $i -lt 3000 ] && kill -0 $abpid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.1
-done
+bg_ab op 1
 run "$svmxctl" policy load density
 oprc=$rc
 wait $abpid
