@@ -256,6 +256,10 @@ struct svmx_device {
  *	handles in svmx_devmem.c); valid from svmx_block_publish() on
  * @accesses: device epochs in which the block was accessed, its fill
  *	included (@lock)
+ * @touches: pieces of device work (page-sized accesses) that ran on the
+ *	block since its fill, counted at every piece: how much the device
+ *	used what was migrated, which @accesses, refreshed once per epoch,
+ *	cannot tell
  * @owner: &svmx_ctx.id of the binding whose migration filled the block
  * @addr: virtual address of the chunk the block was filled for, in
  *	@owner's address space
@@ -280,6 +284,7 @@ struct svmx_block {
 	atomic_t pages;
 	u64 handle;
 	u64 accesses;
+	atomic64_t touches;
 	u64 owner;
 	unsigned long addr;
 	u64 cgroup_id;
@@ -728,6 +733,9 @@ enum svmx_block_note {
  *	it comes back in a new block after an eviction
  * @accesses: device epochs in which it was accessed, its fill included
  * @cgroup_id: cgroup (v2) id of @owner's binding process: the tenant
+ * @touches: page-sized device accesses to it since its fill (every one
+ *	counted, unlike @accesses); at an eviction, how much the device used
+ *	the data it migrated
  */
 struct svmx_block_event {
 	u64 handle;
@@ -738,6 +746,7 @@ struct svmx_block_event {
 	u64 addr;
 	u64 accesses;
 	u64 cgroup_id;
+	u64 touches;
 };
 
 /**

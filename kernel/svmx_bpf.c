@@ -867,6 +867,7 @@ __bpf_kfunc int svmx_bpf_block_info(u64 handle, struct svmx_block_info *out,
 		bi.owner = block->owner;
 		bi.cgroup_id = block->cgroup_id;
 		bi.addr = block->addr;
+		bi.touches = atomic64_read(&block->touches);
 	}
 	rcu_read_unlock();
 	if (!block)

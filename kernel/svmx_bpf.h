@@ -73,6 +73,8 @@ struct svmx_cpu_fault_ctx {
  * @cgroup_id: that binding's cgroup (v2) id: the tenant
  * @addr: virtual address of the chunk it was filled for, in @owner's
  *	address space
+ * @touches: page-sized device accesses to it since its fill, every one
+ *	counted (@accesses counts epochs)
  */
 struct svmx_block_info {
 	u32 dev;
@@ -85,6 +87,7 @@ struct svmx_block_info {
 	u64 owner;
 	u64 cgroup_id;
 	u64 addr;
+	u64 touches;
 };
 
 /**

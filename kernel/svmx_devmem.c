@@ -432,6 +432,7 @@ void svmx_block_event(struct svmx_block *block, struct svmx_block_event *ev)
 	ev->addr = block->addr;
 	ev->accesses = READ_ONCE(block->accesses);
 	ev->cgroup_id = block->cgroup_id;
+	ev->touches = atomic64_read(&block->touches);
 }
 
 static void svmx_block_free(struct svmx_block *block)

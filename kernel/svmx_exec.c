@@ -267,6 +267,7 @@ static int svmx_piece_run(struct svmx_ctx *ctx, const struct svmx_op *op,
 		struct svmx_block *block = svmx_page_block(page);
 
 		kind = block->sdev == ctx->sdev ? SVMX_MEM_LOCAL : SVMX_MEM_PEER;
+		atomic64_inc(&block->touches);
 		if (svmx_block_touch(block))
 			told = block;	/* the policy hears of it after pt_lock */
 		page = svmx_backing_page(page);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * adaptive - the composed policy for an unknown workload: stride
- * prefetch, thrash pinning and scan-resistant eviction (MRU outside a
- * protected recency window).
+ * prefetch, thrash pinning, remote mapping of sparsely used regions
+ * under pressure, and scan-resistant eviction (MRU outside a protected
+ * recency window).
  *
  * What it does, by part:
  *
@@ -23,6 +24,20 @@
  * and CPU faults are thrashing events; `thrash_threshold` events each
  * within `thrash_lapse_us` of the previous pin the region for
  * `thrash_pin_ms`: its device faults map system memory remotely.
+ *
+ * Sparse regions (under memory pressure).  An eviction tells the policy
+ * how many page-sized device accesses the evicted block served since it
+ * was filled (svmx_block_event.touches).  A region whose block served
+ * 1 to `sparse_touches` of them moved 2 MiB in and 2 MiB out for a few
+ * accesses; when it faults again while the device has no free 2 MiB
+ * (so that migrating it would evict another block), it is mapped
+ * remotely instead: with the default cost model a remote access costs
+ * about 1 us and a migration with its eviction about 100 us, so
+ * migrating pays from about a hundred accesses per residency on.  A
+ * region whose block was evicted after more accesses is forgotten, and
+ * one evicted untouched (a prefetch not yet used) says nothing and is
+ * not noted.  Uniformly random or cold zipf pages are such regions; a
+ * scan's (512 accesses a pass) or a column walk's (32) are not.
  *
  * Eviction (scan resistant).  Every block the policy hears of gets a
  * sequence number of use at its fill and at each block_access (at most
@@ -70,11 +85,17 @@
  *	and pinning only); live
  *   churn_hold - fills of a binding during which the LRU evicts after the
  *	kernel overrode a decision of it (default 256)
+ *   sparse_touches - most device accesses in a residency for which the
+ *	region is mapped remotely when it faults again under pressure
+ *	(default 8; 0: never); live
  * Live state: adaptive_pins (one entry per thrashing region: the pin's
- * deadline in bpf_ktime_get_ns(); delete one to unpin), adaptive_churn
+ * deadline in bpf_ktime_get_ns(); delete one to unpin), adaptive_sparse
+ * (one entry per sparsely used region: the accesses of its last
+ * residency; delete one to migrate it again), adaptive_churn
  * (per binding, the fill count until which the LRU evicts; delete to end
  * the hold), and counters in .bss (prefetched chunks, pins, pinned
- * faults, policy victims, sparse faults, churns).
+ * faults, policy victims, sparse faults, churns, sparse regions noted
+ * and faults they mapped remotely).
  */
 #include <svmx/svmx.bpf.h>
 #include <svmx/detect.bpf.h>
@@ -89,6 +110,7 @@ const volatile __u64 thrash_lapse_us = 500;
 const volatile __u64 thrash_pin_ms = 150;
 bool mru_evict SVMX_LIVE_KNOB = true;
 const volatile __u32 churn_hold = 256;
+__u32 sparse_touches SVMX_LIVE_KNOB = 8;
 
 
 /* ------------------------------------------------------------------
@@ -112,6 +134,22 @@ struct {
 	__type(key, struct svmx_thrash_key);
 	__type(value, struct svmx_thrash_state);
 } adaptive_pins SEC(".maps");
+
+/* ------------------------------------------------------------------
+ * Sparse regions: the device accesses of their last residency.
+ */
+
+struct sparse_key {
+	__u64 ctx;	/* binding (context handle) */
+	__u64 region;	/* address >> 21 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sparse_key);
+	__type(value, __u64);
+} adaptive_sparse SEC(".maps");
 
 /* ------------------------------------------------------------------
  * Eviction: a sequence number per block.
@@ -154,12 +192,31 @@ __u64 pinned_faults;		/* device faults mapped remotely by a pin */
 __u64 policy_victims;		/* victims proposed */
 __u64 window_protected;		/* protected blocks passed over by victim scans */
 __u64 churns;			/* forward-progress overrides seen */
+__u64 sparse_noted;		/* evictions that noted a sparse region */
+__u64 sparse_remote;		/* faults mapped remotely for a sparse region */
 
 static struct svmx_thrash_state *observe(__u64 ctx, __u64 addr, __u32 pingpong,
 					 __u64 now)
 {
 	return svmx_thrash_observe(&adaptive_pins, ctx, addr, pingpong, now, thrash_threshold,
 				   thrash_lapse_us * 1000, thrash_pin_ms * 1000000, &pins);
+}
+
+/*
+ * Map remotely: the region's last residency served few accesses, and
+ * migrating it now would evict another block.
+ */
+static bool sparse_region(const struct svmx_fault_ctx *fault)
+{
+	struct sparse_key key = {
+		.ctx = fault->info.ctx_handle,
+		.region = fault->info.addr >> (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT),
+	};
+
+	if (!sparse_touches ||
+	    fault->info.dev_free_bytes >= 1ull << (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT))
+		return false;
+	return bpf_map_lookup_elem(&adaptive_sparse, &key);
 }
 
 int SVMX_OPS(adaptive_fault, struct svmx_fault_ctx *fault)
@@ -191,6 +248,9 @@ int SVMX_OPS(adaptive_fault, struct svmx_fault_ctx *fault)
 	if (st && now < st->pinned_until_ns) {
 		fault->answer.placement = SVMX_PLACE_REMOTE;
 		__sync_fetch_and_add(&pinned_faults, 1);
+	} else if (sparse_region(fault)) {
+		fault->answer.placement = SVMX_PLACE_REMOTE;
+		__sync_fetch_and_add(&sparse_remote, 1);
 	}
 	return 0;
 }
@@ -272,6 +332,25 @@ void SVMX_OPS(adaptive_block_free, struct svmx_block_event *ev)
 	svmx_blocks_forget(&adaptive_blocks, ev->handle);
 }
 
+/* Note how much the device used the region the block held. */
+static void note_residency(const struct svmx_evict_done *done)
+{
+	struct sparse_key key = {
+		.ctx = done->block.owner,
+		.region = done->block.addr >> (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT),
+	};
+	__u64 touches = done->block.touches;
+
+	if (done->ret || !done->pages || !touches)
+		return;		/* stayed, or a prefetch never used */
+	if (touches > sparse_touches) {
+		bpf_map_delete_elem(&adaptive_sparse, &key);
+		return;
+	}
+	bpf_map_update_elem(&adaptive_sparse, &key, &touches, BPF_ANY);
+	__sync_fetch_and_add(&sparse_noted, 1);
+}
+
 /* A victim that stayed (busy pages) may be proposed again, as if old. */
 void SVMX_OPS(adaptive_evict_done, struct svmx_evict_done *done)
 {
@@ -279,6 +358,7 @@ void SVMX_OPS(adaptive_evict_done, struct svmx_evict_done *done)
 
 	if (b && !b->seq)
 		b->seq = 1;
+	note_residency(done);
 }
 
 struct adaptive_scan {

@@ -13,6 +13,8 @@ char _license[] SEC("license") = "GPL";
 __u64 allocs, accesses, frees, evict_dones, evicted_pages;
 __u64 free_info_enoent, free_info_other;
 __u64 last_handle, last_owner, access_epoch_mismatch;
+/* Device accesses of the last block freed, and of the blocks evicted. */
+__u64 free_touches, evicted_touches, access_touches_mismatch;
 int info_ret, bad_zero, bad_garbage, bad_gen, bad_dev;
 int dev_ret;
 /* The last block_alloc's block and device info, as plain globals. */
@@ -66,6 +68,10 @@ void SVMX_OPS(notify_block_access, struct svmx_block_event *ev)
 	/* The access being told is the block's last one. */
 	if (!svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)) && bi.epoch != ev->epoch)
 		__sync_fetch_and_add(&access_epoch_mismatch, 1);
+	/* One thread works the device: nothing touched it since the event. */
+	if (!svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)) &&
+	    (bi.touches != ev->touches || !ev->touches))
+		__sync_fetch_and_add(&access_touches_mismatch, 1);
 }
 
 void SVMX_OPS(notify_block_free, struct svmx_block_event *ev)
@@ -73,6 +79,7 @@ void SVMX_OPS(notify_block_free, struct svmx_block_event *ev)
 	struct svmx_block_info bi;
 
 	__sync_fetch_and_add(&frees, 1);
+	free_touches = ev->touches;
 	if (svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)) == -2 /* ENOENT */)
 		__sync_fetch_and_add(&free_info_enoent, 1);
 	else
@@ -83,6 +90,7 @@ void SVMX_OPS(notify_evict_done, struct svmx_evict_done *done)
 {
 	__sync_fetch_and_add(&evict_dones, 1);
 	__sync_fetch_and_add(&evicted_pages, done->pages);
+	__sync_fetch_and_add(&evicted_touches, done->block.touches);
 }
 
 SVMX_OPS_DEFINE(notify_ops,

@@ -912,6 +912,9 @@ TEST_F(bpf, evict_notifications_counted)
 	EXPECT_EQ(skel->bss->evict_dones, report_value("  evict_done", "calls"));
 	EXPECT_EQ(sum.evictions, skel->bss->evict_dones);
 	EXPECT_EQ(sum.evicted_pages, skel->bss->evicted_pages);
+	/* A pass reads each page once: at most one touch per evicted page. */
+	EXPECT_LT(0, skel->bss->evicted_touches);
+	EXPECT_GE(sum.evicted_pages, skel->bss->evicted_touches);
 	EXPECT_EQ(0, skel->bss->access_epoch_mismatch);
 	ASSERT_EQ(0, svmx_get_stats(self->fd, &st));
 	EXPECT_EQ(st.blocks, skel->bss->allocs - skel->bss->frees);
@@ -964,6 +967,46 @@ TEST_F(bpf, evict_access_once_per_epoch)
 	EXPECT_EQ(2, report_value("  block_access", "calls"));
 	munmap(mem, SZ_2M);
 	EXPECT_EQ(1, skel->bss->frees);
+	bpf_link__destroy(link);
+	pol_notify__destroy(skel);
+	free(buf);
+}
+
+/*
+ * Unlike accesses (epochs), touches count every page-sized piece of
+ * device work: six reads of a 2 MiB block are 6 x 512 of them, none from
+ * the migration that filled it.  An access event carries the count as
+ * svmx_bpf_block_info() reads it.
+ */
+TEST_F(bpf, block_touches_count_every_piece)
+{
+	size_t pages = SZ_2M / svmx_page_size();
+	struct svmx_op ops[5];
+	struct pol_notify *skel;
+	struct bpf_link *link;
+	char *mem, *buf;
+	int i;
+
+	skel = pol_notify__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.notify_ops);
+	ASSERT_NE(NULL, link);
+	mem = svmx_map_aligned(SZ_2M, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(SZ_2M);
+	ASSERT_NE(NULL, mem);
+	ASSERT_NE(NULL, buf);
+	svmx_pat_fill(mem, SZ_2M, 62);
+	ASSERT_EQ(0, svmx_migrate(self->fd, mem, SZ_2M, SVMX_TARGET_SELF, NULL));
+	for (i = 0; i < 5; i++)
+		ops[i] = svmx_op_read(mem, SZ_2M, buf);
+	ASSERT_EQ(0, svmx_exec(self->fd, ops, 5, NULL));
+	ASSERT_EQ(0, svmx_exec1(self->fd, svmx_op_read(mem, SZ_2M, buf), NULL));
+	EXPECT_EQ(-1, svmx_pat_check(buf, SZ_2M, 62));
+	EXPECT_EQ(2, skel->bss->accesses);
+	EXPECT_EQ(0, skel->bss->access_touches_mismatch);
+	munmap(mem, SZ_2M);
+	EXPECT_EQ(1, skel->bss->frees);
+	EXPECT_EQ(6 * pages, skel->bss->free_touches);
 	bpf_link__destroy(link);
 	pol_notify__destroy(skel);
 	free(buf);
@@ -2312,6 +2355,93 @@ TEST_F(bpf, adaptive_evicts_less_on_cyclic_scan)
 	EXPECT_LT(0, k[0].c.evictions);
 	EXPECT_LE(2 * k[1].c.evictions, k[0].c.evictions);
 	EXPECT_LT(k[1].c.modeled_ns, k[0].c.modeled_ns);
+}
+
+/*
+ * Sparse device work over 16 MiB (8 chunks) on the 8 MiB device: 4
+ * rounds of one 64-byte read in each chunk, in chunk order, at scattered
+ * pages; one EXEC call.  Each read is checked against the memory.
+ * Return: 0, or -1 after a failed call or a wrong read (logged).
+ */
+static int sparse_rounds(struct __test_metadata *_metadata, int fd,
+			 struct svmx_counters *c)
+{
+	size_t size = 16 * MIB, page = svmx_page_size(), ppc = SZ_2M / page;
+	struct svmx_op ops[32];
+	unsigned int r, k, n = 0;
+	char *mem, *buf;
+	int ret = -1;
+
+	mem = svmx_map_aligned(size, SZ_2M, PROT_READ | PROT_WRITE);
+	buf = malloc(32 * 64);
+	if (!mem || !buf)
+		goto out;
+	svmx_pat_fill(mem, size, 63);
+	for (r = 0; r < 4; r++)
+		for (k = 0; k < 8; k++, n++)
+			ops[n] = svmx_op_read(mem + k * SZ_2M + (r * 37 + k * 11) % ppc * page,
+					      64, buf + n * 64);
+	ret = svmx_exec(fd, ops, n, c);
+	if (ret) {
+		TH_LOG("EXEC of the sparse rounds failed: %s", strerror(-ret));
+		ret = -1;
+		goto out;
+	}
+	ret = -1;
+	for (n = 0; n < 32; n++)
+		if (memcmp(buf + n * 64, (void *)(uintptr_t)ops[n].addr, 64)) {
+			TH_LOG("read %u of the sparse rounds is wrong", n);
+			goto out;
+		}
+	ret = 0;
+out:
+	if (mem)
+		munmap(mem, size);
+	free(buf);
+	return ret;
+}
+
+/*
+ * adaptive maps remotely a region whose last residency served few device
+ * accesses when it faults again on a full device: the sparse rounds take
+ * fewer evictions, some remote accesses and less modeled time than under
+ * the LRU, data intact; with the live knob sparse_touches at 0 nothing is
+ * mapped remotely.
+ */
+TEST_F(bpf, adaptive_maps_sparse_regions_remotely)
+{
+	struct svmx_counters lru, ad, off;
+	struct pol_adaptive *skel;
+	struct bpf_link *link;
+	__u64 remote;
+
+	if (!small_device(self->fd))
+		SKIP(return, "needs svmx.ko mem_mb=8 (run by guest-suites)");
+	ASSERT_EQ(0, sparse_rounds(_metadata, self->fd, &lru));
+	skel = pol_adaptive__open_and_load();
+	ASSERT_NE(NULL, skel);
+	link = bpf_map__attach_struct_ops(skel->maps.adaptive_ops);
+	ASSERT_NE(NULL, link);
+	EXPECT_EQ(0, sparse_rounds(_metadata, self->fd, &ad));
+	remote = skel->bss->sparse_remote;
+	EXPECT_LT(0, skel->bss->sparse_noted);
+	EXPECT_LT(0, remote);
+	EXPECT_LT(0, ad.remote_accesses);
+	EXPECT_LT(ad.evictions, lru.evictions);
+	EXPECT_LT(ad.modeled_ns, lru.modeled_ns);
+	EXPECT_EQ(0, ad.policy_fallbacks);
+
+	skel->data_knobs->sparse_touches = 0;
+	EXPECT_EQ(0, sparse_rounds(_metadata, self->fd, &off));
+	EXPECT_EQ(remote, skel->bss->sparse_remote);
+	EXPECT_EQ(0, off.remote_accesses);
+	if (_metadata->exit_code) {
+		SVMX_LOG_COUNTERS("lru", &lru);
+		SVMX_LOG_COUNTERS("adaptive", &ad);
+		SVMX_LOG_COUNTERS("adaptive, sparse_touches=0", &off);
+	}
+	bpf_link__destroy(link);
+	pol_adaptive__destroy(skel);
 }
 
 TEST_HARNESS_MAIN
