@@ -94,7 +94,7 @@
  * residency; delete one to migrate it again), adaptive_churn
  * (per binding, the fill count until which the LRU evicts; delete to end
  * the hold), and counters in .bss (prefetched chunks, pins, pinned
- * faults, policy victims, sparse faults, churns, sparse regions noted
+ * faults, policy victims, strided faults, churns, sparse regions noted
  * and faults they mapped remotely).
  */
 #include <svmx/svmx.bpf.h>
@@ -174,8 +174,8 @@ __u64 adaptive_aseq;		/* block fills */
 __u64 fault_ctx;		/* binding of the last fault */
 __u64 fault_batch;		/* its batch (svmx_fault_info.batch_id) */
 __u64 batch_aseq;		/* adaptive_aseq when that batch's first fault was asked */
-bool fault_sparse;		/* the last fault is a sparse batch's */
-__u64 sparse_faults;		/* faults whose evictions went to the LRU */
+bool fault_strided;		/* the last fault is a strided batch's */
+__u64 strided_faults;		/* faults whose evictions went to the LRU */
 
 /* Per binding: adaptive_aseq until which the LRU evicts for it. */
 struct {
@@ -239,10 +239,10 @@ int SVMX_OPS(adaptive_fault, struct svmx_fault_ctx *fault)
 	 * is strided (a column walk): its entries span several chunks whose
 	 * pieces have not run yet, and MRU would evict them before they do.
 	 */
-	fault_sparse = fault->info.batch_faults > 1 &&
+	fault_strided = fault->info.batch_faults > 1 &&
 		       (fault->info.addr >> SVMX_PAGE_SHIFT) & (SVMX_REGION_PAGES - 1);
-	if (fault_sparse)
-		__sync_fetch_and_add(&sparse_faults, 1);
+	if (fault_strided)
+		__sync_fetch_and_add(&strided_faults, 1);
 	st = observe(fault->info.ctx_handle, fault->info.addr,
 		     fault->info.region_pingpong, now);
 	if (st && now < st->pinned_until_ns) {
@@ -399,7 +399,7 @@ int SVMX_OPS(adaptive_evict, struct svmx_evict_ctx *ev)
 	struct adaptive_scan init = { .s.dev = ev->info.dev }, scan;
 
 	if (!mru_evict || (until && aseq < *until) ||
-	    fault_sparse)
+	    fault_strided)
 		return 0;
 	/* the current fault batch's fills and the last @win fills */
 	init.below = aseq >= win ? aseq - win + 1 : 0;
