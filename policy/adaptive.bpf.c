@@ -210,11 +210,11 @@ static bool sparse_region(const struct svmx_fault_ctx *fault)
 {
 	struct sparse_key key = {
 		.ctx = fault->info.ctx_handle,
-		.region = fault->info.addr >> (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT),
+		.region = fault->info.addr >> SVMX_REGION_SHIFT,
 	};
 
 	if (!sparse_touches ||
-	    fault->info.dev_free_bytes >= 1ull << (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT))
+	    fault->info.dev_free_bytes >= 1ull << SVMX_REGION_SHIFT)
 		return false;
 	return bpf_map_lookup_elem(&adaptive_sparse, &key);
 }
@@ -337,7 +337,7 @@ static void note_residency(const struct svmx_evict_done *done)
 {
 	struct sparse_key key = {
 		.ctx = done->block.owner,
-		.region = done->block.addr >> (SVMX_CHUNK_ORDER + SVMX_PAGE_SHIFT),
+		.region = done->block.addr >> SVMX_REGION_SHIFT,
 	};
 	__u64 touches = done->block.touches;
 

@@ -65,12 +65,13 @@ void SVMX_OPS(notify_block_access, struct svmx_block_event *ev)
 	struct svmx_block_info bi;
 
 	__sync_fetch_and_add(&accesses, 1);
+	if (svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)))
+		return;
 	/* The access being told is the block's last one. */
-	if (!svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)) && bi.epoch != ev->epoch)
+	if (bi.epoch != ev->epoch)
 		__sync_fetch_and_add(&access_epoch_mismatch, 1);
 	/* One thread works the device: nothing touched it since the event. */
-	if (!svmx_bpf_block_info(ev->handle, &bi, sizeof(bi)) &&
-	    (bi.touches != ev->touches || !ev->touches))
+	if (bi.touches != ev->touches || !ev->touches)
 		__sync_fetch_and_add(&access_touches_mismatch, 1);
 }
 
